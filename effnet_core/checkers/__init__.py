@@ -1,0 +1,9 @@
+"""Exercise checkers, one file per chapter, all reachable from here.
+
+``from effnet_core.checkers import check_swish`` then ``check_swish(my_swish)``;
+``check_swish.hint(1)`` for a nudge. See :mod:`effnet_core.checkers._core`.
+"""
+
+from ._core import EXERCISES, CheckFailed, Exercise, Result, expect, hint
+
+__all__ = ["EXERCISES", "CheckFailed", "Exercise", "Result", "expect", "hint"]
