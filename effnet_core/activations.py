@@ -1,0 +1,45 @@
+"""Swish, the activation EfficientNet uses everywhere.
+
+.. math:: \\operatorname{swish}_\\beta(x) = x \\cdot \\sigma(\\beta x)
+
+At :math:`\\beta = 1` it is PyTorch's ``nn.SiLU``; as :math:`\\beta \\to 0` it tends to
+:math:`x/2`, and as :math:`\\beta \\to \\infty` to ReLU. Introduced in the chapter "Swish".
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def swish(x: torch.Tensor, beta: float | torch.Tensor = 1.0) -> torch.Tensor:
+    """Return ``x * sigmoid(beta * x)`` (chapter "Swish")."""
+    return x * torch.sigmoid(beta * x)
+
+
+class Swish(nn.Module):
+    """Swish with a fixed or learnable ``beta`` (chapter "Swish").
+
+    Args:
+        beta: the initial slope of the gate; must be finite.
+        learnable: if True, ``beta`` is an ``nn.Parameter`` trained with the network.
+    """
+
+    def __init__(self, beta: float = 1.0, learnable: bool = False):
+        super().__init__()
+        if not isinstance(beta, int | float) or not math.isfinite(beta):
+            raise ValueError(f"beta must be a finite number, got {beta!r}")
+        tensor = torch.tensor(float(beta))
+        if learnable:
+            self.beta = nn.Parameter(tensor)
+        else:
+            self.register_buffer("beta", tensor)
+        self.learnable = learnable
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return swish(x, self.beta)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta.item():.3g}, learnable={self.learnable}"

@@ -1,0 +1,247 @@
+"""Counting parameters and multiply-accumulates (MACs), three ways that must agree.
+
+1. :func:`count_macs` walks the model's layers and applies the textbook formula per layer
+   (``H_out * W_out * C_out * C_in/groups * k*k`` for a convolution).
+2. :func:`flop_counter_macs` asks PyTorch's ``FlopCounterMode`` (FLOPs / 2).
+3. :func:`estimate_cost` computes both counts from the stage table alone, with no model at
+   all (fast enough for a slider).
+
+All three run on the ``meta`` device, so counting B7 at 600 px costs no real compute.
+Introduced in the chapter "The cost of a convolution".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.func import functional_call
+from torch.utils.flop_counter import FlopCounterMode
+
+from .configs import StageConfig
+from .layers import se_squeeze_channels
+from .scaling import make_divisible
+
+
+def count_params(model: nn.Module, trainable_only: bool = False) -> int:
+    """Number of parameters (chapter "The cost of a convolution")."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def conv2d_params(c_in: int, c_out: int, k: int, groups: int = 1, bias: bool = False) -> int:
+    """Parameters of a ``k x k`` convolution: ``c_out * c_in/groups * k*k (+ c_out)``."""
+    return c_out * (c_in // groups) * k * k + (c_out if bias else 0)
+
+
+def conv2d_macs(c_in: int, c_out: int, k: int, h_out: int, w_out: int, groups: int = 1) -> int:
+    """MACs of a ``k x k`` convolution producing an ``h_out x w_out`` map."""
+    return h_out * w_out * c_out * (c_in // groups) * k * k
+
+
+def _check_image_size(image_size: object, total_stride: int = 1) -> int:
+    if isinstance(image_size, bool) or not isinstance(image_size, int):
+        raise ValueError(f"image_size must be an integer number of pixels, got {image_size!r}")
+    if image_size < total_stride or image_size < 1:
+        raise ValueError(
+            f"image_size must be >= {max(total_stride, 1)} (the network's total stride), "
+            f"got {image_size}"
+        )
+    return image_size
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """One leaf layer: its dotted name, type, parameters, MACs and output shape."""
+
+    name: str
+    kind: str
+    params: int
+    macs: int
+    output_shape: tuple[int, ...]
+
+
+def _meta_forward(model: nn.Module, image_size: int, hooks: dict[str, nn.Module] | None = None
+                  ) -> tuple[list[LayerCost], dict[str, tuple[int, ...]]]:
+    """Run ``model`` once on a meta tensor; return per-leaf costs and the output shapes of ``hooks``."""
+    costs: list[LayerCost] = []
+    shapes: dict[str, tuple[int, ...]] = {}
+    handles = []
+
+    def leaf_hook(name: str):
+        def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
+            params = sum(p.numel() for p in module.parameters(recurse=False))
+            out = tuple(output.shape[1:])
+            if isinstance(module, nn.Conv2d):
+                kh, kw = module.kernel_size
+                macs = out[1] * out[2] * out[0] * (module.in_channels // module.groups) * kh * kw
+            elif isinstance(module, nn.Linear):
+                macs = module.in_features * module.out_features
+            else:
+                macs = 0
+            costs.append(LayerCost(name, type(module).__name__, params, macs, out))
+        return hook
+
+    def shape_hook(name: str):
+        def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
+            shapes[name] = tuple(output.shape[1:])
+        return hook
+
+    for name, module in model.named_modules():
+        if next(module.children(), None) is None:
+            handles.append(module.register_forward_hook(leaf_hook(name)))
+    for name, module in (hooks or {}).items():
+        handles.append(module.register_forward_hook(shape_hook(name)))
+    try:
+        _run_on_meta(model, image_size)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return costs, shapes
+
+
+def _run_on_meta(model: nn.Module, image_size: int) -> None:
+    """Forward a ``(1, 3, S, S)`` meta tensor in eval mode without touching the real weights."""
+    stride = getattr(model, "total_stride", 1)
+    _check_image_size(image_size, stride)
+    meta_state = {k: torch.empty_like(v, device="meta") for k, v in model.state_dict().items()}
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            x = torch.empty(1, 3, image_size, image_size, device="meta")
+            functional_call(model, meta_state, (x,))
+    finally:
+        model.train(was_training)
+
+
+def layer_costs(model: nn.Module, image_size: int) -> list[LayerCost]:
+    """Per-leaf-layer parameters, MACs and output shapes (chapter "MBConv")."""
+    return _meta_forward(model, image_size)[0]
+
+
+def count_macs(model: nn.Module, image_size: int) -> int:
+    """MACs of one forward pass on a ``(1, 3, image_size, image_size)`` image.
+
+    Counts convolutions and linear layers analytically, layer by layer (the same operations
+    ``torch.utils.flop_counter`` counts). Introduced in "The cost of a convolution".
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    return sum(c.macs for c in layer_costs(model, image_size))
+
+
+def flop_counter_macs(model: nn.Module, image_size: int) -> int:
+    """MACs as counted by ``torch.utils.flop_counter.FlopCounterMode`` (its FLOPs divided by 2)."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    counter = FlopCounterMode(display=False)
+    with counter:
+        _run_on_meta(model, image_size)
+    return counter.get_total_flops() // 2
+
+
+def stage_breakdown(model: nn.Module, image_size: int | None = None) -> list[dict[str, object]]:
+    """Params, MACs and output shape of each top-level part: stem, stage 1..n, head, classifier.
+
+    Works for any model with torchvision's ``features``/``classifier`` layout.
+    Introduced in the chapter "EfficientNet-B0".
+    """
+    features = getattr(model, "features", None)
+    if not isinstance(features, nn.Sequential):
+        raise TypeError("model must have a `features` nn.Sequential (torchvision layout)")
+    image_size = image_size or getattr(model, "default_image_size", 224)
+    n = len(features)
+    names = {str(i): ("stem" if i == 0 else "head" if i == n - 1 else f"stage {i}")
+             for i in range(n)}
+    costs, shapes = _meta_forward(model, image_size,
+                                  {names[str(i)]: features[i] for i in range(n)})
+    rows: dict[str, dict[str, object]] = {
+        names[str(i)]: {"part": names[str(i)], "params": 0, "macs": 0,
+                        "output": shapes[names[str(i)]]}
+        for i in range(n)
+    }
+    rows["classifier"] = {"part": "classifier", "params": 0, "macs": 0, "output": None}
+    for cost in costs:
+        parts = cost.name.split(".")
+        key = names[parts[1]] if parts[0] == "features" else "classifier"
+        rows[key]["params"] += cost.params  # type: ignore[operator]
+        rows[key]["macs"] += cost.macs  # type: ignore[operator]
+        if key == "classifier" and cost.kind == "Linear":
+            rows[key]["output"] = cost.output_shape
+    return list(rows.values())
+
+
+def _out(size: int, stride: int) -> int:
+    return -(-size // stride)
+
+
+def block_cost(stage: StageConfig, in_channels: int, stride: int, size: int) -> tuple[int, int]:
+    """(params, MACs) of one (Fused-)MBConv block from its config, by formula."""
+    c, o, k = in_channels, stage.out_channels, stage.kernel_size
+    e = make_divisible(c * stage.expand_ratio, 8)
+    h = _out(size, stride)
+    params = macs = 0
+    if stage.block == "fused":
+        if e != c:
+            params += conv2d_params(c, e, k) + 2 * e + conv2d_params(e, o, 1) + 2 * o
+            macs += conv2d_macs(c, e, k, h, h) + conv2d_macs(e, o, 1, h, h)
+        else:
+            params += conv2d_params(c, o, k) + 2 * o
+            macs += conv2d_macs(c, o, k, h, h)
+        return params, macs
+    if e != c:
+        params += conv2d_params(c, e, 1) + 2 * e
+        macs += conv2d_macs(c, e, 1, size, size)
+    params += conv2d_params(e, e, k, groups=e) + 2 * e
+    macs += conv2d_macs(e, e, k, h, h, groups=e)
+    if stage.se_ratio:
+        s = se_squeeze_channels(c, stage.se_ratio)
+        params += conv2d_params(e, s, 1, bias=True) + conv2d_params(s, e, 1, bias=True)
+        macs += 2 * e * s
+    params += conv2d_params(e, o, 1) + 2 * o
+    macs += conv2d_macs(e, o, 1, h, h)
+    return params, macs
+
+
+def estimate_cost(
+    stages: Sequence[StageConfig],
+    image_size: int,
+    *,
+    stem_channels: int,
+    head_channels: int,
+    num_classes: int = 1000,
+    stem_stride: int = 2,
+) -> list[dict[str, object]]:
+    """Per-part params and MACs computed from the stage table alone (no model is built).
+
+    Rows match :func:`stage_breakdown`. Microseconds, so a slider can call it on every move.
+    Introduced in the chapter "Compound scaling".
+    """
+    total_stride = stem_stride
+    for stage in stages:
+        total_stride *= stage.stride
+    _check_image_size(image_size, total_stride)
+    size = _out(image_size, stem_stride)
+    rows = [{"part": "stem", "params": conv2d_params(3, stem_channels, 3) + 2 * stem_channels,
+             "macs": conv2d_macs(3, stem_channels, 3, size, size),
+             "output": (stem_channels, size, size)}]
+    for i, stage in enumerate(stages, start=1):
+        params = macs = 0
+        for j in range(stage.num_layers):
+            c = stage.in_channels if j == 0 else stage.out_channels
+            s = stage.stride if j == 0 else 1
+            p, m = block_cost(stage, c, s, size)
+            params, macs, size = params + p, macs + m, _out(size, s)
+        rows.append({"part": f"stage {i}", "params": params, "macs": macs,
+                     "output": (stage.out_channels, size, size)})
+    last = stages[-1].out_channels
+    rows.append({"part": "head", "params": conv2d_params(last, head_channels, 1) + 2 * head_channels,
+                 "macs": conv2d_macs(last, head_channels, 1, size, size),
+                 "output": (head_channels, size, size)})
+    rows.append({"part": "classifier", "params": head_channels * num_classes + num_classes,
+                 "macs": head_channels * num_classes, "output": (num_classes,)})
+    return rows

@@ -1,0 +1,261 @@
+"""The building blocks: Conv-BN-activation, Squeeze-and-Excitation, stochastic depth, MBConv, Fused-MBConv.
+
+The module layout (names of sub-modules) follows torchvision's ``efficientnet.py`` so that a
+state dict moves between the two unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from .scaling import make_divisible
+
+ActivationFactory = Callable[[], nn.Module]
+
+
+def _check_positive_int(name: str, value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _check_stride(stride: object) -> None:
+    if stride not in (1, 2):
+        raise ValueError(f"stride must be one of (1, 2), got {stride!r}")
+
+
+def _check_kernel(kernel_size: object) -> None:
+    _check_positive_int("kernel_size", kernel_size)
+    if kernel_size % 2 == 0:  # type: ignore[operator]
+        raise ValueError(f"kernel_size must be odd (1, 3, 5, ...), got {kernel_size!r}")
+
+
+class ConvBNAct(nn.Sequential):
+    """``Conv2d`` (no bias, "same" padding) -> ``BatchNorm2d`` -> activation (chapter "The cost of a convolution").
+
+    ``groups=in_channels`` makes the convolution depthwise; ``activation=None`` leaves it linear.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        groups: int = 1,
+        activation: ActivationFactory | None = nn.SiLU,
+        norm_eps: float = 1e-5,
+    ):
+        _check_positive_int("in_channels", in_channels)
+        _check_positive_int("out_channels", out_channels)
+        _check_kernel(kernel_size)
+        _check_stride(stride)
+        layers: list[nn.Module] = [
+            nn.Conv2d(
+                in_channels,
+                out_channels,
+                kernel_size,
+                stride=stride,
+                padding=(kernel_size - 1) // 2,
+                groups=groups,
+                bias=False,
+            ),
+            nn.BatchNorm2d(out_channels, eps=norm_eps),
+        ]
+        if activation is not None:
+            layers.append(activation())
+        super().__init__(*layers)
+        self.out_channels = out_channels
+
+
+def se_squeeze_channels(block_in_channels: int, se_ratio: float = 0.25) -> int:
+    """EfficientNet's SE width: ``max(1, int(block_in_channels * se_ratio))`` (chapter "Squeeze-and-Excitation").
+
+    Note the *block input* channels, not the expanded channels the SE layer acts on.
+    """
+    _check_positive_int("block_in_channels", block_in_channels)
+    if not 0 < se_ratio <= 1:
+        raise ValueError(f"se_ratio must be in (0, 1], got {se_ratio!r}")
+    return max(1, int(block_in_channels * se_ratio))
+
+
+class SqueezeExcitation(nn.Module):
+    """Squeeze (global average pool) -> excite (1x1 conv, act, 1x1 conv, sigmoid) -> scale.
+
+    .. math:: z_c = \\frac{1}{HW}\\sum_{i,j} x_{c,i,j},\\quad
+              s = \\sigma(W_2\\,\\delta(W_1 z)),\\quad y_c = s_c\\, x_c
+
+    Args:
+        channels: channels of the feature map being recalibrated.
+        squeeze_channels: width of the bottleneck (``channels // r`` in the SE paper;
+            EfficientNet uses :func:`se_squeeze_channels`).
+        activation: the non-linearity between the two 1x1 convolutions (SiLU in EfficientNet,
+            ReLU in the SE paper).
+
+    Introduced in the chapter "Squeeze-and-Excitation".
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        squeeze_channels: int,
+        activation: ActivationFactory = nn.SiLU,
+    ):
+        super().__init__()
+        _check_positive_int("channels", channels)
+        _check_positive_int("squeeze_channels", squeeze_channels)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, squeeze_channels, 1)
+        self.fc2 = nn.Conv2d(squeeze_channels, channels, 1)
+        self.activation = activation()
+        self.scale_activation = nn.Sigmoid()
+
+    @classmethod
+    def with_reduction(
+        cls, channels: int, r: int = 16, activation: ActivationFactory = nn.ReLU
+    ) -> SqueezeExcitation:
+        """The SE paper's form: squeeze to ``max(1, channels // r)`` with a ReLU in between."""
+        _check_positive_int("r", r)
+        return cls(channels, max(1, channels // r), activation)
+
+    def channel_weights(self, x: torch.Tensor) -> torch.Tensor:
+        """The per-channel gates ``s`` in (0, 1), shape ``(N, C, 1, 1)``."""
+        z = self.avgpool(x)
+        return self.scale_activation(self.fc2(self.activation(self.fc1(z))))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.channel_weights(x)
+
+
+def stochastic_depth(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """Drop whole samples of a residual branch with probability ``p``; rescale survivors by ``1/(1-p)``.
+
+    Identity when not training or ``p == 0``. Introduced in the chapter "MBConv".
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"p must be in [0, 1], got {p!r}")
+    if not training or p == 0.0:
+        return x
+    survival = 1.0 - p
+    mask = torch.empty((x.shape[0],) + (1,) * (x.ndim - 1), dtype=x.dtype, device=x.device)
+    mask.bernoulli_(survival)
+    if survival > 0.0:
+        mask.div_(survival)
+    return x * mask
+
+
+class StochasticDepth(nn.Module):
+    """Module form of :func:`stochastic_depth` (per-sample, "row" mode)."""
+
+    def __init__(self, p: float):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"p must be in [0, 1], got {p!r}")
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return stochastic_depth(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class MBConv(nn.Module):
+    """Mobile inverted bottleneck: expand 1x1 -> depthwise kxk -> SE -> project 1x1 (linear).
+
+    The residual (with stochastic depth) is used only when ``stride == 1`` and
+    ``in_channels == out_channels``. With ``expand_ratio == 1`` the expansion is skipped.
+    Introduced in the chapter "MBConv".
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        expand_ratio: float,
+        kernel_size: int,
+        stride: int,
+        se_ratio: float | None = 0.25,
+        stochastic_depth_prob: float = 0.0,
+        norm_eps: float = 1e-5,
+        activation: ActivationFactory = nn.SiLU,
+    ):
+        super().__init__()
+        _check_positive_int("in_channels", in_channels)
+        _check_stride(stride)
+        if expand_ratio < 1:
+            raise ValueError(f"expand_ratio must be >= 1, got {expand_ratio!r}")
+        self.use_res_connect = stride == 1 and in_channels == out_channels
+        expanded = make_divisible(in_channels * expand_ratio, 8)
+        layers: list[nn.Module] = []
+        if expanded != in_channels:
+            layers.append(ConvBNAct(in_channels, expanded, 1, activation=activation, norm_eps=norm_eps))
+        layers.append(
+            ConvBNAct(
+                expanded, expanded, kernel_size, stride, groups=expanded,
+                activation=activation, norm_eps=norm_eps,
+            )
+        )
+        if se_ratio:
+            squeeze = se_squeeze_channels(in_channels, se_ratio)
+            layers.append(SqueezeExcitation(expanded, squeeze, activation))
+        layers.append(ConvBNAct(expanded, out_channels, 1, activation=None, norm_eps=norm_eps))
+        self.block = nn.Sequential(*layers)
+        self.stochastic_depth = StochasticDepth(stochastic_depth_prob)
+        self.out_channels = out_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.block(x)
+        if self.use_res_connect:
+            out = self.stochastic_depth(out) + x
+        return out
+
+
+class FusedMBConv(nn.Module):
+    """Fused-MBConv (EfficientNetV2): one kxk conv replaces expand 1x1 + depthwise kxk.
+
+    ``expand_ratio > 1``: kxk conv to the expanded width, then a linear 1x1 projection.
+    ``expand_ratio == 1``: a single kxk Conv-BN-activation. No SE, as in the reference code.
+    Introduced in the chapter "EfficientNetV2".
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        expand_ratio: float,
+        kernel_size: int,
+        stride: int,
+        stochastic_depth_prob: float = 0.0,
+        norm_eps: float = 1e-5,
+        activation: ActivationFactory = nn.SiLU,
+    ):
+        super().__init__()
+        _check_positive_int("in_channels", in_channels)
+        _check_stride(stride)
+        if expand_ratio < 1:
+            raise ValueError(f"expand_ratio must be >= 1, got {expand_ratio!r}")
+        self.use_res_connect = stride == 1 and in_channels == out_channels
+        expanded = make_divisible(in_channels * expand_ratio, 8)
+        if expanded != in_channels:
+            layers: list[nn.Module] = [
+                ConvBNAct(in_channels, expanded, kernel_size, stride, activation=activation,
+                          norm_eps=norm_eps),
+                ConvBNAct(expanded, out_channels, 1, activation=None, norm_eps=norm_eps),
+            ]
+        else:
+            layers = [
+                ConvBNAct(in_channels, out_channels, kernel_size, stride, activation=activation,
+                          norm_eps=norm_eps)
+            ]
+        self.block = nn.Sequential(*layers)
+        self.stochastic_depth = StochasticDepth(stochastic_depth_prob)
+        self.out_channels = out_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.block(x)
+        if self.use_res_connect:
+            out = self.stochastic_depth(out) + x
+        return out

@@ -1,0 +1,317 @@
+"""EfficientNet V1 and V2: one network class, built from a stage table.
+
+The builders use torchvision's names (``efficientnet_b0`` ... ``efficientnet_b7``,
+``efficientnet_v2_s/m/l``) and its module layout, so parameter counts (and state dicts)
+match torchvision exactly. Introduced in the chapter "EfficientNet-B0".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from .configs import (
+    B0_HEAD_CHANNELS,
+    B0_STAGES,
+    B0_STEM_CHANNELS,
+    V1_SCALES,
+    V2_STAGES,
+    StageConfig,
+    scale_stages,
+)
+from .layers import ConvBNAct, FusedMBConv, MBConv
+from .scaling import PAPER_ALPHA, PAPER_BETA, PAPER_GAMMA, compound_multipliers, round_filters
+
+
+def stochastic_depth_schedule(num_blocks: int, max_prob: float = 0.2) -> list[float]:
+    """Drop probability of each block: ``max_prob * i / num_blocks`` for block ``i = 0 .. n-1``.
+
+    This is the reference code's linear rule (the first block is never dropped, the last is
+    dropped with ``max_prob * (n-1)/n``). Introduced in the chapter "MBConv".
+    """
+    if not isinstance(num_blocks, int) or num_blocks < 1:
+        raise ValueError(f"num_blocks must be a positive integer, got {num_blocks!r}")
+    if not 0.0 <= max_prob < 1.0:
+        raise ValueError(f"max_prob must be in [0, 1), got {max_prob!r}")
+    return [max_prob * i / num_blocks for i in range(num_blocks)]
+
+
+def _make_block(stage: StageConfig, first: bool, p: float, norm_eps: float) -> nn.Module:
+    in_channels = stage.in_channels if first else stage.out_channels
+    stride = stage.stride if first else 1
+    if stage.block == "fused":
+        return FusedMBConv(in_channels, stage.out_channels, stage.expand_ratio, stage.kernel_size,
+                           stride, stochastic_depth_prob=p, norm_eps=norm_eps)
+    return MBConv(in_channels, stage.out_channels, stage.expand_ratio, stage.kernel_size, stride,
+                  se_ratio=stage.se_ratio, stochastic_depth_prob=p, norm_eps=norm_eps)
+
+
+class EfficientNet(nn.Module):
+    """Stem conv -> stages of (Fused-)MBConv blocks -> 1x1 head conv -> pool -> dropout -> linear.
+
+    Args:
+        stages: the stage table (already scaled), see :mod:`effnet_core.configs`.
+        stem_channels: output channels of the 3x3 stem convolution.
+        head_channels: output channels of the final 1x1 convolution.
+        num_classes: size of the classifier (>= 1).
+        dropout: dropout before the classifier.
+        stochastic_depth_prob: drop probability reached by the linear schedule at the end.
+        stem_stride: 2 for ImageNet; 1 keeps small (e.g. 32 px CIFAR) images large enough.
+        image_size: the default input resolution of this model (``model.default_image_size``).
+        norm_eps: BatchNorm epsilon (1e-5 in V1, 1e-3 in V2, as in torchvision).
+    """
+
+    def __init__(
+        self,
+        stages: Sequence[StageConfig],
+        *,
+        stem_channels: int,
+        head_channels: int,
+        num_classes: int = 1000,
+        dropout: float = 0.2,
+        stochastic_depth_prob: float = 0.2,
+        stem_stride: int = 2,
+        image_size: int = 224,
+        norm_eps: float = 1e-5,
+    ):
+        super().__init__()
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+            raise ValueError(f"num_classes must be an integer >= 1, got {num_classes!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        if not stages:
+            raise ValueError("stages must contain at least one StageConfig")
+        self.stages = tuple(stages)
+        self.default_image_size = image_size
+        self.total_stride = stem_stride * math.prod(s.stride for s in self.stages)
+
+        probs = stochastic_depth_schedule(sum(s.num_layers for s in self.stages),
+                                          stochastic_depth_prob)
+        layers: list[nn.Module] = [ConvBNAct(3, stem_channels, 3, stem_stride, norm_eps=norm_eps)]
+        block_id = 0
+        for stage in self.stages:
+            blocks = []
+            for i in range(stage.num_layers):
+                blocks.append(_make_block(stage, i == 0, probs[block_id], norm_eps))
+                block_id += 1
+            layers.append(nn.Sequential(*blocks))
+        layers.append(ConvBNAct(self.stages[-1].out_channels, head_channels, 1, norm_eps=norm_eps))
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Sequential(
+            nn.Dropout(p=dropout, inplace=True), nn.Linear(head_channels, num_classes)
+        )
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        # Same initialisation as the reference implementations.
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out")
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                bound = 1.0 / math.sqrt(m.out_features)
+                nn.init.uniform_(m.weight, -bound, bound)
+                nn.init.zeros_(m.bias)
+
+    def check_input(self, x: torch.Tensor) -> None:
+        """Raise a clear error unless ``x`` is an ``(N, 3, H, W)`` tensor with H, W >= total stride."""
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"x must be a torch.Tensor of shape (N, 3, H, W), got {type(x).__name__}")
+        if x.ndim != 4 or x.shape[1] != 3:
+            raise ValueError(f"x must have shape (N, 3, H, W), got {tuple(x.shape)}")
+        if min(x.shape[-2:]) < self.total_stride:
+            raise ValueError(
+                f"image size {tuple(x.shape[-2:])} is smaller than the network's total stride "
+                f"{self.total_stride}; use images of at least {self.total_stride} px"
+            )
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last feature map (before pooling), e.g. for class activation maps."""
+        self.check_input(x)
+        return self.features(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.avgpool(self.forward_features(x))
+        return self.classifier(torch.flatten(x, 1))
+
+
+def _v1(name: str, num_classes: int, dropout: float | None, stochastic_depth_prob: float
+        ) -> EfficientNet:
+    scale = V1_SCALES[name]
+    return EfficientNet(
+        scale_stages(B0_STAGES, scale.width, scale.depth),
+        stem_channels=round_filters(B0_STEM_CHANNELS, scale.width),
+        head_channels=round_filters(B0_HEAD_CHANNELS, scale.width),
+        num_classes=num_classes,
+        dropout=scale.dropout if dropout is None else dropout,
+        stochastic_depth_prob=stochastic_depth_prob,
+        image_size=scale.resolution,
+    )
+
+
+def _v2(name: str, num_classes: int, dropout: float | None, stochastic_depth_prob: float
+        ) -> EfficientNet:
+    setting = V2_STAGES[name]
+    return EfficientNet(
+        setting.stages,
+        stem_channels=setting.stages[0].in_channels,
+        head_channels=setting.head_channels,
+        num_classes=num_classes,
+        dropout=setting.dropout if dropout is None else dropout,
+        stochastic_depth_prob=stochastic_depth_prob,
+        image_size=setting.eval_size,
+        norm_eps=1e-3,
+    )
+
+
+def efficientnet_b0(*, num_classes: int = 1000, dropout: float | None = None,
+                    stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNet-B0, the searched baseline (224 px). Chapter "EfficientNet-B0"."""
+    return _v1("b0", num_classes, dropout, stochastic_depth_prob)
+
+
+def efficientnet_b1(*, num_classes: int = 1000, dropout: float | None = None,
+                    stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNet-B1 (240 px). Chapter "Compound scaling"."""
+    return _v1("b1", num_classes, dropout, stochastic_depth_prob)
+
+
+def efficientnet_b2(*, num_classes: int = 1000, dropout: float | None = None,
+                    stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNet-B2 (260 px). Chapter "Compound scaling"."""
+    return _v1("b2", num_classes, dropout, stochastic_depth_prob)
+
+
+def efficientnet_b3(*, num_classes: int = 1000, dropout: float | None = None,
+                    stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNet-B3 (300 px). Chapter "Compound scaling"."""
+    return _v1("b3", num_classes, dropout, stochastic_depth_prob)
+
+
+def efficientnet_b4(*, num_classes: int = 1000, dropout: float | None = None,
+                    stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNet-B4 (380 px). Chapter "Compound scaling"."""
+    return _v1("b4", num_classes, dropout, stochastic_depth_prob)
+
+
+def efficientnet_b5(*, num_classes: int = 1000, dropout: float | None = None,
+                    stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNet-B5 (456 px). Chapter "Compound scaling"."""
+    return _v1("b5", num_classes, dropout, stochastic_depth_prob)
+
+
+def efficientnet_b6(*, num_classes: int = 1000, dropout: float | None = None,
+                    stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNet-B6 (528 px). Chapter "Compound scaling"."""
+    return _v1("b6", num_classes, dropout, stochastic_depth_prob)
+
+
+def efficientnet_b7(*, num_classes: int = 1000, dropout: float | None = None,
+                    stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNet-B7 (600 px). Chapter "Compound scaling"."""
+    return _v1("b7", num_classes, dropout, stochastic_depth_prob)
+
+
+def efficientnet_v2_s(*, num_classes: int = 1000, dropout: float | None = None,
+                      stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNetV2-S (evaluated at 384 px). Chapter "EfficientNetV2"."""
+    return _v2("s", num_classes, dropout, stochastic_depth_prob)
+
+
+def efficientnet_v2_m(*, num_classes: int = 1000, dropout: float | None = None,
+                      stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNetV2-M (evaluated at 480 px). Chapter "EfficientNetV2"."""
+    return _v2("m", num_classes, dropout, stochastic_depth_prob)
+
+
+def efficientnet_v2_l(*, num_classes: int = 1000, dropout: float | None = None,
+                      stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNetV2-L (evaluated at 480 px). Chapter "EfficientNetV2"."""
+    return _v2("l", num_classes, dropout, stochastic_depth_prob)
+
+
+def compound_scaled(
+    phi: float,
+    alpha: float = PAPER_ALPHA,
+    beta: float = PAPER_BETA,
+    gamma: float = PAPER_GAMMA,
+    *,
+    num_classes: int = 1000,
+    dropout: float = 0.2,
+    stochastic_depth_prob: float = 0.2,
+    base_resolution: int = 224,
+) -> EfficientNet:
+    """B0 grown by the compound-scaling formula: depth ``alpha**phi``, width ``beta**phi``,
+    resolution ``round(base_resolution * gamma**phi)``.
+
+    ``phi = 0`` is B0. The released B1-B7 use a hand-tuned table instead (see :data:`V1_SCALES`).
+    Introduced in the chapter "Compound scaling".
+    """
+    m = compound_multipliers(phi, alpha, beta, gamma)
+    return EfficientNet(
+        scale_stages(B0_STAGES, m.width, m.depth),
+        stem_channels=round_filters(B0_STEM_CHANNELS, m.width),
+        head_channels=round_filters(B0_HEAD_CHANNELS, m.width),
+        num_classes=num_classes,
+        dropout=dropout,
+        stochastic_depth_prob=stochastic_depth_prob,
+        image_size=round(base_resolution * m.resolution),
+    )
+
+
+def efficientnet_v2_cifar(
+    *,
+    num_classes: int = 10,
+    width_mult: float = 0.5,
+    depth_mult: float = 0.25,
+    dropout: float = 0.0,
+    stochastic_depth_prob: float = 0.0,
+) -> EfficientNet:
+    """A small EfficientNetV2-S for 32 px images: V2-S's stage table, scaled down, stride-1 stem.
+
+    Built by the same code as :func:`efficientnet_v2_s`. Introduced in the chapter
+    "Progressive learning".
+    """
+    setting = V2_STAGES["s"]
+    stages = scale_stages(setting.stages, width_mult, depth_mult)
+    return EfficientNet(
+        stages,
+        stem_channels=stages[0].in_channels,
+        head_channels=round_filters(setting.head_channels, width_mult),
+        num_classes=num_classes,
+        dropout=dropout,
+        stochastic_depth_prob=stochastic_depth_prob,
+        stem_stride=1,
+        image_size=32,
+        norm_eps=1e-3,
+    )
+
+
+MODEL_BUILDERS = {
+    "efficientnet_b0": efficientnet_b0,
+    "efficientnet_b1": efficientnet_b1,
+    "efficientnet_b2": efficientnet_b2,
+    "efficientnet_b3": efficientnet_b3,
+    "efficientnet_b4": efficientnet_b4,
+    "efficientnet_b5": efficientnet_b5,
+    "efficientnet_b6": efficientnet_b6,
+    "efficientnet_b7": efficientnet_b7,
+    "efficientnet_v2_s": efficientnet_v2_s,
+    "efficientnet_v2_m": efficientnet_v2_m,
+    "efficientnet_v2_l": efficientnet_v2_l,
+}
+
+
+def get_model(name: str, **kwargs: object) -> EfficientNet:
+    """Build a model by its torchvision-style name, e.g. ``get_model("efficientnet_b3")``."""
+    if name not in MODEL_BUILDERS:
+        raise ValueError(f"name must be one of {sorted(MODEL_BUILDERS)}, got {name!r}")
+    return MODEL_BUILDERS[name](**kwargs)  # type: ignore[arg-type]
