@@ -33,7 +33,9 @@ def _check_kernel(kernel_size: object) -> None:
 
 
 class ConvBNAct(nn.Sequential):
-    """``Conv2d`` (no bias, "same" padding) -> ``BatchNorm2d`` -> activation (chapter "The cost of a convolution").
+    """``Conv2d`` (no bias, "same" padding) -> ``BatchNorm2d`` -> activation.
+
+    Introduced in the chapter "The cost of a convolution".
 
     ``groups=in_channels`` makes the convolution depthwise; ``activation=None`` leaves it linear.
     """
@@ -71,9 +73,10 @@ class ConvBNAct(nn.Sequential):
 
 
 def se_squeeze_channels(block_in_channels: int, se_ratio: float = 0.25) -> int:
-    """EfficientNet's SE width: ``max(1, int(block_in_channels * se_ratio))`` (chapter "Squeeze-and-Excitation").
+    """EfficientNet's SE width: ``max(1, int(block_in_channels * se_ratio))``.
 
     Note the *block input* channels, not the expanded channels the SE layer acts on.
+    Introduced in the chapter "Squeeze-and-Excitation".
     """
     _check_positive_int("block_in_channels", block_in_channels)
     if not 0 < se_ratio <= 1:

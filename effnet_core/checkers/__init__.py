@@ -5,5 +5,6 @@
 """
 
 from ._core import EXERCISES, CheckFailed, Exercise, Result, expect, hint
+from .intro import check_linear_params as check_linear_params
 
 __all__ = ["EXERCISES", "CheckFailed", "Exercise", "Result", "expect", "hint"]

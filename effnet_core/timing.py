@@ -1,0 +1,96 @@
+"""Timing a training step (forward + backward) and measuring its peak memory, on any device.
+
+Used wherever the book claims "X is faster than Y": the claim is measured on the reader's
+device, not asserted. Introduced in the chapter "The cost of a convolution".
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class StepTiming:
+    """Median milliseconds per step (and spread), plus peak memory in MiB where measurable."""
+
+    median_ms: float
+    min_ms: float
+    max_ms: float
+    repeats: int
+    device: str
+    peak_mem_mib: float | None
+
+    def __str__(self) -> str:
+        mem = f", peak {self.peak_mem_mib:.0f} MiB" if self.peak_mem_mib is not None else ""
+        return f"{self.median_ms:.2f} ms/step (median of {self.repeats} on {self.device}{mem})"
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+def time_fn(fn: Callable[[], object], device: torch.device | str = "cpu", *,
+            repeats: int = 10, warmup: int = 2) -> StepTiming:
+    """Time ``fn()`` ``repeats`` times after ``warmup`` calls; report the median.
+
+    On CUDA the device is synchronised around each call and peak memory is recorded.
+    """
+    if not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
+    if not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be a non-negative integer, got {warmup!r}")
+    device = torch.device(device)
+    for _ in range(warmup):
+        fn()
+    _sync(device)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        _sync(device)
+        times.append((time.perf_counter() - start) * 1e3)
+    peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
+    return StepTiming(statistics.median(times), min(times), max(times), repeats, str(device), peak)
+
+
+def time_training_step(
+    model: nn.Module,
+    input_shape: tuple[int, ...],
+    device: torch.device | str = "cpu",
+    *,
+    repeats: int = 10,
+    warmup: int = 2,
+    channels_last: bool = False,
+    amp: bool = False,
+) -> StepTiming:
+    """Time one forward + backward pass of ``model`` on random input of ``input_shape``.
+
+    ``amp`` uses bfloat16 autocast on CUDA (ignored elsewhere); ``channels_last`` converts
+    model and input memory format.
+    """
+    device = torch.device(device)
+    model = model.to(device).train()
+    x = torch.randn(input_shape, device=device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    use_amp = amp and device.type == "cuda"
+
+    def step() -> None:
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+            out = model(x)
+        out.float().sum().backward()
+        model.zero_grad(set_to_none=True)
+
+    return time_fn(step, device, repeats=repeats, warmup=warmup)
