@@ -1,0 +1,309 @@
+"""The student edition: chapter notebooks and a website with the exercise solutions removed.
+
+For every ``chapters/*.ipynb`` (the instructor edition, with solutions):
+
+* code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` becomes ``# YOUR CODE HERE`` +
+  ``raise NotImplementedError()`` at the marker's indentation -- exactly what nbgrader's
+  ``generate_assignment`` writes, so the checkers report "not attempted";
+* everything inside a gated ``{solution-start}`` ... ``{solution-end}`` span is removed (the prose, and
+  code cells without markers), as is every ``{solution}`` directive;
+* outputs and execution counts are cleared.
+
+``--execute`` then runs each student notebook top to bottom with ``EFFNET_BUDGET=smoke`` (from the
+``chapters/`` folder, like the real build); ``--site`` builds the student website from the executed
+student notebooks (no re-execution) with sphinx-exercise's ``hide_solutions``; ``--nbgrader`` writes an
+nbgrader "source" tree (markers kept, solution cells tagged) for ``nbgrader generate_assignment``.
+
+Usage::
+
+    python scripts/student_edition.py                          # all chapters -> _build/student/chapters
+    python scripts/student_edition.py --execute --site         # what `make student` runs
+    python scripts/student_edition.py chapters/01_swish.ipynb --execute   # check one chapter
+
+Teaching kit; explained in book/instructor_guide.md, conventions in the chapter-writer notes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = ROOT / "chapters"
+OUT = ROOT / "_build" / "student"
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")  # nbgrader's default Python stub
+MARKER_WORDS = re.compile(r"\b(BEGIN|END) SOLUTION\b")
+FENCE_OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}|:{3,})\s*\{(?P<name>[\w-]+)\}")
+Notebook = dict[str, Any]
+
+
+def _text(source: str | list[str]) -> str:
+    return source if isinstance(source, str) else "".join(source)
+
+
+def _where(name: str, index: int) -> str:
+    return f"{name}, cell {index}"
+
+
+def replace_solution_regions(source: str, where: str = "cell") -> tuple[str, int]:
+    """Replace each marked solution region of a code cell by the stub; return the new source and count.
+
+    A marker is a line that reads exactly ``### BEGIN SOLUTION`` / ``### END SOLUTION`` once stripped
+    (nbgrader's rule); any other line mentioning BEGIN/END SOLUTION is refused, since it would leak.
+    """
+    out: list[str] = []
+    inside, count = False, 0
+    for line in source.split("\n"):
+        stripped = line.strip()
+        if stripped == BEGIN:
+            if inside:
+                raise ValueError(f"{where}: nested {BEGIN!r}")
+            inside, count = True, count + 1
+            indent = line[: len(line) - len(line.lstrip())]
+            out.extend(indent + stub for stub in STUB)
+        elif stripped == END:
+            if not inside:
+                raise ValueError(f"{where}: {END!r} without {BEGIN!r}")
+            inside = False
+        elif MARKER_WORDS.search(line) and not inside:
+            raise ValueError(f"{where}: malformed solution marker {stripped!r}; write exactly {BEGIN!r}")
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError(f"{where}: {BEGIN!r} without {END!r}")
+    return "\n".join(out), count
+
+
+def _directive_end(lines: list[str], start: int, fence: str) -> int:
+    """Index of the line closing the directive opened at ``start`` with ``fence``."""
+    closing = re.compile(re.escape(fence[0]) + "{%d,}" % len(fence))
+    for i in range(start + 1, len(lines)):
+        if closing.fullmatch(lines[i].strip()):
+            return i
+    raise ValueError(f"directive opened with {fence} on line {start + 1} is never closed")
+
+
+def strip_solution_markdown(source: str, in_span: bool, where: str = "cell") -> tuple[str, bool]:
+    """Remove solution directives and gated solution spans from one markdown cell.
+
+    ``in_span`` says whether the cell starts inside a ``solution-start``/``solution-end`` span;
+    the returned flag says whether it ends inside one.
+    """
+    lines, kept, i = source.split("\n"), [], 0
+    while i < len(lines):
+        match = FENCE_OPEN.match(lines[i])
+        name = match["name"] if match else None
+        if name in ("solution", "solution-start", "solution-end"):
+            end = _directive_end(lines, i, match["fence"])
+            if name == "solution-start":
+                if in_span:
+                    raise ValueError(f"{where}: solution-start inside another solution span")
+                in_span = True
+            elif name == "solution-end":
+                if not in_span:
+                    raise ValueError(f"{where}: solution-end without solution-start")
+                in_span = False
+            i = end + 1
+            continue
+        if not in_span:
+            kept.append(lines[i])
+        i += 1
+    return "\n".join(kept).strip("\n"), in_span
+
+
+def _convert(nb: Notebook, name: str, *, stub: bool) -> Notebook:
+    """Drop the solution spans of ``nb`` and clear outputs; ``stub`` replaces marked regions too,
+    otherwise the cells with markers are tagged as nbgrader solution cells and keep their markers."""
+    converted = copy.deepcopy(nb)
+    cells, in_span = [], False
+    for index, cell in enumerate(converted["cells"]):
+        where = _where(name, index)
+        source = _text(cell["source"])
+        if cell["cell_type"] == "markdown":
+            if MARKER_WORDS.search(source):
+                raise ValueError(f"{where}: solution markers in a markdown cell; use a solution directive")
+            source, in_span = strip_solution_markdown(source, in_span, where)
+            if not source.strip():
+                continue
+        elif cell["cell_type"] == "code":
+            stubbed, count = replace_solution_regions(source, where)
+            if in_span and not count:
+                continue  # an unmarked code cell inside a solution span is solution
+            if stub:
+                source = stubbed
+            elif count:
+                cell["metadata"]["nbgrader"] = {
+                    "grade": False, "grade_id": f"{Path(name).stem}-cell-{index}", "locked": False,
+                    "schema_version": 3, "solution": True,
+                }  # fmt: skip
+            cell["outputs"], cell["execution_count"] = [], None
+        elif in_span:
+            continue
+        cell["source"] = source
+        cells.append(cell)
+    if in_span:
+        raise ValueError(f"{name}: solution-start without solution-end")
+    converted["cells"] = cells
+    converted["metadata"].pop("widgets", None)
+    return converted
+
+
+def student_notebook(nb: Notebook, name: str = "notebook") -> Notebook:
+    """Return the student edition of ``nb`` (a notebook as parsed JSON); ``nb`` is not modified."""
+    return _convert(nb, name, stub=True)
+
+
+def nbgrader_source(nb: Notebook, name: str = "notebook") -> Notebook:
+    """The notebook ready for ``nbgrader generate_assignment``: solution prose removed, markers kept.
+
+    Cells with markers get nbgrader's "autograded answer" metadata (``solution: true``); nbgrader
+    itself then replaces the marked regions with the same stub as :func:`student_notebook`.
+    """
+    return _convert(nb, name, stub=False)
+
+
+def solution_texts(nb: Notebook, name: str = "notebook") -> list[str]:
+    """Every piece of text the student edition removes from ``nb``: marked regions and solution spans."""
+    removed: list[str] = []
+    in_span = False
+    for index, cell in enumerate(nb["cells"]):
+        source = _text(cell["source"])
+        if cell["cell_type"] == "markdown":
+            kept, after = strip_solution_markdown(source, in_span, _where(name, index))
+            removed.extend(line for line in source.split("\n") if line not in kept.split("\n"))
+            in_span = after
+        elif cell["cell_type"] == "code":
+            stubbed, count = replace_solution_regions(source, _where(name, index))
+            if in_span and not count:
+                removed.extend(source.split("\n"))
+            else:
+                removed.extend(line for line in source.split("\n") if line not in stubbed.split("\n"))
+    return [line for line in removed if line.strip()]
+
+
+def sha256(path: Path) -> str:
+    """Hex digest of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_student(chapter: Path, dest: Path) -> Path:
+    """Write the student edition of ``chapter`` into the folder ``dest``; return its path."""
+    nb = json.loads(chapter.read_text())
+    student = student_notebook(nb, chapter.name)
+    student["metadata"]["student_edition"] = {"source": chapter.name, "source_sha256": sha256(chapter)}
+    dest.mkdir(parents=True, exist_ok=True)
+    out = dest / chapter.name
+    out.write_text(json.dumps(student, indent=1, ensure_ascii=False) + "\n")
+    return out
+
+
+def execute(notebook: Path, budget: str = "smoke", timeout: int = 600) -> float:
+    """Run ``notebook`` in place, top to bottom, from ``chapters/`` with ``EFFNET_BUDGET=budget``.
+
+    Returns the wall time in seconds; any cell error raises (nbclient's CellExecutionError).
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(notebook, as_version=4)
+    old = os.environ.get("EFFNET_BUDGET")
+    os.environ["EFFNET_BUDGET"] = budget
+    start = time.perf_counter()
+    try:
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
+                                resources={"metadata": {"path": str(CHAPTERS)}})
+        client.execute()
+    finally:
+        if old is None:
+            os.environ.pop("EFFNET_BUDGET")
+        else:
+            os.environ["EFFNET_BUDGET"] = old
+    seconds = time.perf_counter() - start
+    nbformat.write(nb, notebook)
+    return seconds
+
+
+def site_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The book's ``_config.yml`` turned into the student website's: no execution, no solutions."""
+    config = copy.deepcopy(config)
+    config["title"] = f"{config.get('title', 'Book')} (student edition)"
+    config["execute"] = {"execute_notebooks": "off"}  # the student notebooks are executed already
+    config.setdefault("launch_buttons", {}).pop("colab_url", None)  # Colab would open the solutions
+    sphinx = config.setdefault("sphinx", {}).setdefault("config", {})
+    sphinx["hide_solutions"] = True
+    sphinx["html_static_path"] = [str(ROOT / p) for p in sphinx.get("html_static_path", [])]
+    return config
+
+
+def build_site(student_chapters: Path, html: Path) -> float:
+    """Build the student website into ``html`` from the executed student notebooks; return seconds."""
+    src = html.parent / "book_src"
+    shutil.rmtree(src, ignore_errors=True)
+    src.mkdir(parents=True)
+    shutil.copytree(ROOT / "book", src / "book")
+    shutil.copy(ROOT / "_toc.yml", src / "_toc.yml")
+    shutil.copytree(student_chapters, src / "chapters")
+    config = site_config(yaml.safe_load((ROOT / "_config.yml").read_text()))
+    (src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    start = time.perf_counter()
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    subprocess.run([str(jupyter_book), "build", str(src), "-W", "--keep-going", "-q"], check=True)
+    shutil.rmtree(html, ignore_errors=True)
+    shutil.move(src / "_build" / "html", html)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="chapters to convert (default: all)")
+    parser.add_argument("--out", type=Path, default=OUT, help="output folder (default: _build/student)")
+    parser.add_argument("--execute", action="store_true", help="run each student notebook (smoke budget)")
+    parser.add_argument("--site", action="store_true", help="build the student website (needs --execute)")
+    parser.add_argument("--nbgrader", action="store_true", help="also write an nbgrader source tree")
+    args = parser.parse_args(argv)
+    if args.site and not args.execute:
+        parser.error("--site builds from executed notebooks: add --execute")
+    notebooks = args.notebooks or sorted(CHAPTERS.glob("*.ipynb"))
+    chapters_out, manifest_path = args.out / "chapters", args.out / "manifest.json"
+    manifest: dict[str, dict[str, Any]] = {}
+    if args.notebooks and manifest_path.exists():  # converting some chapters: keep the others' entries
+        manifest = json.loads(manifest_path.read_text())
+    elif not args.notebooks:
+        shutil.rmtree(chapters_out, ignore_errors=True)
+    for chapter in notebooks:
+        student = write_student(chapter, chapters_out)
+        entry = {"source_sha256": sha256(chapter), "executed": False}
+        if args.execute:
+            entry["smoke_seconds"] = round(execute(student), 1)
+            entry["executed"] = True
+            print(f"{student.relative_to(ROOT)}: ran in {entry['smoke_seconds']} s (smoke budget)")
+        else:
+            print(f"wrote {student.relative_to(ROOT)}")
+        if args.nbgrader:
+            dest = args.out / "nbgrader" / "source" / chapter.stem / chapter.name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            nb = nbgrader_source(json.loads(chapter.read_text()), chapter.name)
+            dest.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+        manifest[chapter.name] = entry
+    if args.site:
+        seconds = build_site(chapters_out, args.out / "html")
+        manifest["_site"] = {"build_seconds": round(seconds, 1)}
+        print(f"student website: {(args.out / 'html' / 'index.html').relative_to(ROOT)} ({seconds:.0f} s)")
+    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
