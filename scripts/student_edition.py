@@ -89,7 +89,7 @@ def replace_solution_regions(source: str, where: str = "cell") -> tuple[str, int
 
 def _directive_end(lines: list[str], start: int, fence: str) -> int:
     """Index of the line closing the directive opened at ``start`` with ``fence``."""
-    closing = re.compile(re.escape(fence[0]) + "{%d,}" % len(fence))
+    closing = re.compile(re.escape(fence[0]) + f"{{{len(fence)},}}")
     for i in range(start + 1, len(lines)):
         if closing.fullmatch(lines[i].strip()):
             return i
