@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -23,7 +24,14 @@ from .configs import (
     scale_stages,
 )
 from .layers import ConvBNAct, FusedMBConv, MBConv
-from .scaling import PAPER_ALPHA, PAPER_BETA, PAPER_GAMMA, compound_multipliers, round_filters
+from .scaling import (
+    PAPER_ALPHA,
+    PAPER_BETA,
+    PAPER_GAMMA,
+    Multipliers,
+    compound_multipliers,
+    round_filters,
+)
 
 
 def stochastic_depth_schedule(num_blocks: int, max_prob: float = 0.2) -> list[float]:
@@ -238,6 +246,39 @@ def efficientnet_v2_l(*, num_classes: int = 1000, dropout: float | None = None,
     return _v2("l", num_classes, dropout, stochastic_depth_prob)
 
 
+@dataclass(frozen=True)
+class ScaledSpec:
+    """What compound scaling makes of B0: the stage table, stem/head widths and input size."""
+
+    multipliers: Multipliers
+    stages: tuple[StageConfig, ...]
+    stem_channels: int
+    head_channels: int
+    resolution: int
+
+
+def compound_spec(
+    phi: float,
+    alpha: float = PAPER_ALPHA,
+    beta: float = PAPER_BETA,
+    gamma: float = PAPER_GAMMA,
+    base_resolution: int = 224,
+) -> ScaledSpec:
+    """B0 grown by the compound-scaling formula, as data (no model is built).
+
+    Depth ``alpha**phi``, width ``beta**phi``, resolution ``round(base_resolution * gamma**phi)``.
+    Shared by :func:`compound_scaled` and the phi explorer. Introduced in the chapter "Compound scaling".
+    """
+    m = compound_multipliers(phi, alpha, beta, gamma)
+    return ScaledSpec(
+        multipliers=m,
+        stages=scale_stages(B0_STAGES, m.width, m.depth),
+        stem_channels=round_filters(B0_STEM_CHANNELS, m.width),
+        head_channels=round_filters(B0_HEAD_CHANNELS, m.width),
+        resolution=round(base_resolution * m.resolution),
+    )
+
+
 def compound_scaled(
     phi: float,
     alpha: float = PAPER_ALPHA,
@@ -249,21 +290,20 @@ def compound_scaled(
     stochastic_depth_prob: float = 0.2,
     base_resolution: int = 224,
 ) -> EfficientNet:
-    """B0 grown by the compound-scaling formula: depth ``alpha**phi``, width ``beta**phi``,
-    resolution ``round(base_resolution * gamma**phi)``.
+    """B0 grown by the compound-scaling formula (see :func:`compound_spec`).
 
     ``phi = 0`` is B0. The released B1-B7 use a hand-tuned table instead (see :data:`V1_SCALES`).
     Introduced in the chapter "Compound scaling".
     """
-    m = compound_multipliers(phi, alpha, beta, gamma)
+    spec = compound_spec(phi, alpha, beta, gamma, base_resolution)
     return EfficientNet(
-        scale_stages(B0_STAGES, m.width, m.depth),
-        stem_channels=round_filters(B0_STEM_CHANNELS, m.width),
-        head_channels=round_filters(B0_HEAD_CHANNELS, m.width),
+        spec.stages,
+        stem_channels=spec.stem_channels,
+        head_channels=spec.head_channels,
         num_classes=num_classes,
         dropout=dropout,
         stochastic_depth_prob=stochastic_depth_prob,
-        image_size=round(base_resolution * m.resolution),
+        image_size=spec.resolution,
     )
 
 
