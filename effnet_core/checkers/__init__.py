@@ -6,5 +6,7 @@
 
 from ._core import EXERCISES, CheckFailed, Exercise, Result, expect, hint
 from .intro import check_linear_params as check_linear_params
+from .mbconv import check_mbconv as check_mbconv
+from .se import check_se as check_se
 
 __all__ = ["EXERCISES", "CheckFailed", "Exercise", "Result", "expect", "hint"]
