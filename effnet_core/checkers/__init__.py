@@ -8,5 +8,7 @@ from ._core import EXERCISES, CheckFailed, Exercise, Result, expect, hint
 from .intro import check_linear_params as check_linear_params
 from .mbconv import check_mbconv as check_mbconv
 from .se import check_se as check_se
+from .swish import check_swish as check_swish
+from .swish import check_swish_grad as check_swish_grad
 
 __all__ = ["EXERCISES", "CheckFailed", "Exercise", "Result", "expect", "hint"]
