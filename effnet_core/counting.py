@@ -230,12 +230,11 @@ def estimate_cost(
              "macs": conv2d_macs(3, stem_channels, 3, size, size),
              "output": (stem_channels, size, size)}]
     for i, stage in enumerate(stages, start=1):
-        params = macs = 0
-        for j in range(stage.num_layers):
-            c = stage.in_channels if j == 0 else stage.out_channels
-            s = stage.stride if j == 0 else 1
-            p, m = block_cost(stage, c, s, size)
-            params, macs, size = params + p, macs + m, _out(size, s)
+        params, macs = block_cost(stage, stage.in_channels, stage.stride, size)
+        size = _out(size, stage.stride)
+        if stage.num_layers > 1:  # the other blocks are all alike (stride 1, out -> out channels)
+            p, m = block_cost(stage, stage.out_channels, 1, size)
+            params, macs = params + (stage.num_layers - 1) * p, macs + (stage.num_layers - 1) * m
         rows.append({"part": f"stage {i}", "params": params, "macs": macs,
                      "output": (stage.out_channels, size, size)})
     last = stages[-1].out_channels
