@@ -75,6 +75,8 @@ def _exercise(chapter: str, chapter_title: str, header: str, body: list[str]) ->
         ex.problems.append(f"{where}: needs a title ({{exercise}} <title>)")
     meta, problems = _parse_meta("\n".join(body), where)
     ex.problems += problems
+    if not meta:
+        return ex
     ex.kind, ex.checker = meta.get("kind", ""), meta.get("checker", "")
     if ex.kind not in KINDS:
         ex.problems.append(f"{where}: kind must be one of {KINDS}, got {ex.kind!r}")

@@ -223,8 +223,13 @@ def execute(notebook: Path, budget: str = "smoke", timeout: int = 600) -> float:
     os.environ["EFFNET_BUDGET"] = budget
     start = time.perf_counter()
     try:
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
-                                resources={"metadata": {"path": str(CHAPTERS)}})
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            store_widget_state=True,
+            resources={"metadata": {"path": str(CHAPTERS)}},
+        )
         client.execute()
     finally:
         if old is None:
