@@ -96,6 +96,9 @@ def compound_multipliers(
     """
     phi = _check_finite("phi", phi, 0.0)
     alpha, beta, gamma = check_coefficients(alpha, beta, gamma)
+    # log of the FLOPs factor; beyond ~700 the multipliers overflow a float
+    if phi * (math.log(alpha) + 2 * math.log(beta) + 2 * math.log(gamma)) > 700:
+        raise ValueError(f"phi must be small enough for finite multipliers (e.g. <= 100), got {phi!r}")
     return Multipliers(phi=phi, depth=alpha**phi, width=beta**phi, resolution=gamma**phi)
 
 
