@@ -10,5 +10,7 @@ from .mbconv import check_mbconv as check_mbconv
 from .se import check_se as check_se
 from .swish import check_swish as check_swish
 from .swish import check_swish_grad as check_swish_grad
+from .v2 import check_conv_intensity as check_conv_intensity
+from .v2 import check_fused_mbconv as check_fused_mbconv
 
 __all__ = ["EXERCISES", "CheckFailed", "Exercise", "Result", "expect", "hint"]
