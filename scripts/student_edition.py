@@ -9,15 +9,21 @@ For every ``chapters/*.ipynb`` (the instructor edition, with solutions):
   code cells without markers), as is every ``{solution}`` directive;
 * outputs and execution counts are cleared.
 
-``--execute`` then runs each student notebook top to bottom with ``EFFNET_BUDGET=smoke`` (from the
-``chapters/`` folder, like the real build); ``--site`` builds the student website from the executed
-student notebooks (no re-execution) with sphinx-exercise's ``hide_solutions``; ``--nbgrader`` writes an
-nbgrader "source" tree (markers kept, solution cells tagged) for ``nbgrader generate_assignment``.
+The student notebooks go to ``_build/student/chapters/`` (no outputs: these are what students get).
+``--execute`` runs a copy of each top to bottom with ``EFFNET_BUDGET=smoke`` (from the ``chapters/``
+folder, like the real build) into ``_build/student/executed/``; ``--site`` builds the student website
+from those executed copies (no re-execution) with sphinx-exercise's ``hide_solutions`` on;
+``--nbgrader`` writes an nbgrader "source" tree (markers kept, solution cells tagged) for
+``nbgrader generate_assignment``.
+
+Why strip the spans instead of relying on ``hide_solutions``: in sphinx-exercise 1.2.1 that option
+drops only the ``solution-start`` node; the cells up to ``solution-end`` would stay on the page, and
+the orphaned ``solution-end`` node crashes the HTML writer (NotImplementedError, tried on chapter 0).
 
 Usage::
 
     python scripts/student_edition.py                          # all chapters -> _build/student/chapters
-    python scripts/student_edition.py --execute --site         # what `make student` runs
+    python scripts/student_edition.py --execute --site --nbgrader   # what `make student` runs
     python scripts/student_edition.py chapters/01_swish.ipynb --execute   # check one chapter
 
 Teaching kit; explained in book/instructor_guide.md, conventions in the chapter-writer notes.
@@ -35,6 +41,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -278,33 +285,41 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--execute", action="store_true", help="run each student notebook (smoke budget)")
     parser.add_argument("--site", action="store_true", help="build the student website (needs --execute)")
     parser.add_argument("--nbgrader", action="store_true", help="also write an nbgrader source tree")
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks run at the same time (default 1)")
     args = parser.parse_args(argv)
     if args.site and not args.execute:
         parser.error("--site builds from executed notebooks: add --execute")
     notebooks = args.notebooks or sorted(CHAPTERS.glob("*.ipynb"))
-    chapters_out, manifest_path = args.out / "chapters", args.out / "manifest.json"
+    chapters_out, executed_out = args.out / "chapters", args.out / "executed"
+    manifest_path = args.out / "manifest.json"
     manifest: dict[str, dict[str, Any]] = {}
     if args.notebooks and manifest_path.exists():  # converting some chapters: keep the others' entries
         manifest = json.loads(manifest_path.read_text())
     elif not args.notebooks:
         shutil.rmtree(chapters_out, ignore_errors=True)
+        shutil.rmtree(executed_out, ignore_errors=True)
+    runs = []
     for chapter in notebooks:
         student = write_student(chapter, chapters_out)
-        entry = {"source_sha256": sha256(chapter), "executed": False}
+        manifest[chapter.name] = {"source_sha256": sha256(chapter), "executed": False}
+        print(f"wrote {student.relative_to(ROOT)}")
         if args.execute:
-            entry["smoke_seconds"] = round(execute(student), 1)
-            entry["executed"] = True
-            print(f"{student.relative_to(ROOT)}: ran in {entry['smoke_seconds']} s (smoke budget)")
-        else:
-            print(f"wrote {student.relative_to(ROOT)}")
+            executed_out.mkdir(parents=True, exist_ok=True)
+            runs.append(shutil.copy(student, executed_out / chapter.name))
         if args.nbgrader:
             dest = args.out / "nbgrader" / "source" / chapter.stem / chapter.name
             dest.parent.mkdir(parents=True, exist_ok=True)
             nb = nbgrader_source(json.loads(chapter.read_text()), chapter.name)
             dest.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
-        manifest[chapter.name] = entry
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for path, seconds in zip(runs, pool.map(execute, runs), strict=True):
+            manifest[path.name] |= {"executed": True, "smoke_seconds": round(seconds, 1)}
+            print(f"{path.relative_to(ROOT)}: ran in {seconds:.1f} s (smoke budget)")
+    if runs:
+        manifest["_execute"] = {"wall_seconds": round(time.perf_counter() - start, 1), "jobs": args.jobs}
     if args.site:
-        seconds = build_site(chapters_out, args.out / "html")
+        seconds = build_site(executed_out, args.out / "html")
         manifest["_site"] = {"build_seconds": round(seconds, 1)}
         print(f"student website: {(args.out / 'html' / 'index.html').relative_to(ROOT)} ({seconds:.0f} s)")
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
