@@ -22,7 +22,7 @@ REWARD_CASES = ((0.75, 400e6, 400e6, -0.07), (0.76, 800e6, 400e6, -0.07), (0.70,
     hints=[
         "The objective multiplies the accuracy by a factor that depends on FLOPS(m) / T.",
         "At FLOPS(m) = T the factor is exactly 1; w < 0 makes it shrink for bigger models.",
-        "Test yours by hand: at FLOPS = T the factor is 1, at FLOPS = 2T it is 2 to the power w (about 0.95).",
+        "Test it by hand: at FLOPS = T the factor is 1; at FLOPS = 2T it is 2 to the power w (about 0.95).",
     ],
 )
 def check_search_reward(search_reward: Callable[..., float]) -> str:
