@@ -3,10 +3,8 @@
 import math
 
 import pytest
-from torch import nn
 
-from effnet_core import MBConv
-from effnet_core.checkers import EXERCISES, check_make_stage, check_mbconv_params, check_search_reward
+from effnet_core.checkers import EXERCISES, check_feature_sizes, check_mbconv_params, check_search_reward
 from effnet_core.checkers.b0 import _mbconv_formula
 
 
@@ -14,14 +12,11 @@ def reward(acc, flops, target=400e6, w=-0.07):
     return acc * (flops / target) ** w
 
 
-def stage(cfg, *, stride_everywhere=False, same_input=False, layers=None, kernel=None):
-    n = cfg.num_layers if layers is None else layers
-    return nn.Sequential(*(
-        MBConv(cfg.in_channels if i == 0 or same_input else cfg.out_channels, cfg.out_channels,
-               cfg.expand_ratio, kernel or cfg.kernel_size,
-               cfg.stride if i == 0 or stride_everywhere else 1, se_ratio=cfg.se_ratio)
-        for i in range(n)
-    ))
+def sizes(image_size):
+    out = [image_size]
+    for stride in (2, 1, 2, 2, 2, 1, 2, 1):
+        out.append((out[-1] + stride - 1) // stride)
+    return out
 
 
 def stub(*args, **kwargs):
@@ -33,7 +28,7 @@ def stub(*args, **kwargs):
     [
         (check_search_reward, reward),
         (check_mbconv_params, lambda *a: _mbconv_formula(*a)),
-        (check_make_stage, stage),
+        (check_feature_sizes, sizes),
     ],
 )
 def test_reference_passes_and_stub_is_not_attempted(checker, reference):
@@ -81,21 +76,23 @@ def test_mbconv_params_wants_an_int():
 
 
 @pytest.mark.parametrize(
-    ("options", "message"),
+    ("wrong", "message"),
     [
-        ({"stride_everywhere": True}, "only the first block has the stage's stride"),
-        ({"same_input": True}, "take cfg.out_channels inputs"),
-        ({"layers": 1}, "blocks; yours has 1"),
-        ({"kernel": 3}, "check expand_ratio, kernel_size"),
+        (lambda n: [n // 2**k for k in (0, 1, 1, 2, 3, 4, 4, 5, 5)], "rounds odd sizes UP (15 -> 8, not 7)"),
+        (lambda n: sizes(n)[1:] + sizes(n)[-1:], "INPUT resolution"),
+        (lambda n: [n, n, n, -(-n // 2), -(-n // 4), -(-n // 8), -(-n // 8), -(-n // 16), -(-n // 16)],
+         "the stem convolution has stride 2"),
+        (lambda n: sizes(n)[:-1], "Table 1 has 9 rows"),
+        (lambda n: [float(v) for v in sizes(n)], "list of ints"),
     ],
 )
-def test_make_stage_mistakes(options, message):
-    result = check_make_stage(lambda cfg: stage(cfg, **options), quiet=True)
+def test_feature_sizes_mistakes(wrong, message):
+    result = check_feature_sizes(wrong, quiet=True)
     assert result.status == "fail"
     assert message in result.message
 
 
 def test_hints_do_not_contain_the_solution():
-    for checker in (check_search_reward, check_mbconv_params, check_make_stage):
+    for checker in (check_search_reward, check_mbconv_params, check_feature_sizes):
         text = " ".join(checker.hints)
-        assert "**" not in text and "MBConv(" not in text and "flops / target" not in text
+        assert "**" not in text and "//" not in text and "flops / target" not in text

@@ -5,7 +5,7 @@
 """
 
 from ._core import EXERCISES, CheckFailed, Exercise, Result, expect, hint
-from .b0 import check_make_stage, check_mbconv_params, check_search_reward  # noqa: F401
+from .b0 import check_feature_sizes, check_mbconv_params, check_search_reward  # noqa: F401
 from .intro import check_linear_params as check_linear_params
 from .mbconv import check_mbconv as check_mbconv
 from .se import check_se as check_se

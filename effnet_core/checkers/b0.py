@@ -1,17 +1,14 @@
-"""Checkers for the chapter "EfficientNet-B0": the search reward, an MBConv's parameters, one stage."""
+"""Checkers for the chapter "EfficientNet-B0": the search reward, an MBConv's parameters, feature sizes."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 
-import torch
-from torch import nn
-
-from ..configs import B0_STAGES, StageConfig
+from ..configs import B0_STAGES
 from ..layers import MBConv
 from ..scaling import make_divisible
-from ._core import CheckFailed, exercise, expect
+from ._core import exercise, expect
 
 REWARD_CASES = ((0.75, 400e6, 400e6, -0.07), (0.76, 800e6, 400e6, -0.07), (0.70, 200e6, 400e6, -0.07),
                 (0.78, 1.2e9, 600e6, -0.15))
@@ -102,58 +99,50 @@ def check_mbconv_params(mbconv_params: Callable[..., int]) -> str:
     return "your count matches effnet_core.MBConv for every block shape tried."
 
 
+SIZES = (224, 240, 300, 380, 456, 33)
+
+
+def _sizes(image_size: int, *, ceil: bool = True, stem_stride: int = 2, shift: bool = False) -> list[int]:
+    """Input resolution of each row of Table 1 (stem, stages 1-7, head), with switches for mistakes."""
+    strides = [stem_stride, *(s.stride for s in B0_STAGES)]
+    sizes = [image_size]
+    for stride in strides:
+        sizes.append(-(-sizes[-1] // stride) if ceil else sizes[-1] // stride)
+    return sizes[1:] + [sizes[-1]] if shift else sizes
+
+
 @exercise(
-    "b0-make-stage",
+    "b0-feature-sizes",
     hints=[
-        "A stage is cfg.num_layers MBConv blocks in an nn.Sequential.",
-        "Only the FIRST block changes the resolution (stride) and the channels (in -> out); the others map "
-        "out_channels to out_channels with stride 1.",
-        "Pass the stage's expand_ratio, kernel_size and se_ratio to every block; stride and in_channels "
-        "depend on whether the block is the first.",
+        "Start from the image size; the stem and each stage's first block divide it by their stride.",
+        "The rows of Table 1 give the resolution at the INPUT of each row, so the list starts with the "
+        "image size itself and has 9 entries (stem, 7 stages, head).",
+        "A stride-2 convolution with 'same' padding turns an odd size n into (n + 1) / 2: round up.",
     ],
 )
-def check_make_stage(make_stage: Callable[[StageConfig], nn.Module]) -> str:
-    """Check ``make_stage(cfg)`` builds the stage ``efficientnet_b0`` uses (same weights and output)."""
-    expect(callable(make_stage), "pass your function itself, e.g. check(make_stage).")
-    for index in (0, 1, 5):
-        cfg = B0_STAGES[index]
-        name = f"stage {index + 1} ({cfg.operator}, {cfg.num_layers} layers)"
-        stage = make_stage(cfg)
-        expect(isinstance(stage, nn.Module), f"{name}: return an nn.Module (an nn.Sequential of blocks).")
-        blocks = list(stage.children())
-        expect(len(blocks) == cfg.num_layers,
-               f"{name}: a stage has cfg.num_layers = {cfg.num_layers} blocks; yours has {len(blocks)}.")
-        reference = nn.Sequential(*(
-            MBConv(cfg.in_channels if i == 0 else cfg.out_channels, cfg.out_channels, cfg.expand_ratio,
-                   cfg.kernel_size, cfg.stride if i == 0 else 1, se_ratio=cfg.se_ratio)
-            for i in range(cfg.num_layers)
-        )).eval()
-        x = torch.randn(2, cfg.in_channels, 16, 16)
-        stage.eval()
-        try:
-            with torch.no_grad():
-                out = stage(x)
-        except RuntimeError as error:
-            raise CheckFailed(
-                f"{name}: running it failed ({str(error).splitlines()[0][:80]}...). Blocks after the first "
-                "take cfg.out_channels inputs, not cfg.in_channels."
-            ) from None
-        want = reference(x)
-        expect(out.shape[-1] >= want.shape[-1],
-               f"{name}: output is {tuple(out.shape[-2:])} instead of {tuple(want.shape[-2:])}: only the "
-               "first block has the stage's stride; later blocks use stride 1.")
-        expect(out.shape == want.shape,
-               f"{name}: output shape {tuple(out.shape)}, expected {tuple(want.shape)}.")
-        got_params = sum(p.numel() for p in stage.parameters())
-        want_params = sum(p.numel() for p in reference.parameters())
-        expect(got_params == want_params,
-               f"{name}: {got_params:,} parameters instead of {want_params:,}: check expand_ratio, "
-               "kernel_size and se_ratio of every block.")
-        expect(set(stage.state_dict()) == set(reference.state_dict()),
-               f"{name}: the parameter names differ from effnet_core's; build it from effnet_core.MBConv "
-               "blocks.")
-        stage.load_state_dict(reference.state_dict())
-        with torch.no_grad():
-            expect(torch.allclose(stage(x), want, atol=1e-5),
-                   f"{name}: with the same weights your stage computes something else.")
-    return "your stages match efficientnet_b0's: same blocks, strides, weights and outputs."
+def check_feature_sizes(feature_sizes: Callable[[int], list[int]]) -> str:
+    """Check ``feature_sizes(image_size)``: the input resolution of each row of Table 1 (B0's strides)."""
+    expect(callable(feature_sizes), "pass your function itself, e.g. check(feature_sizes).")
+    for size in SIZES:
+        got = feature_sizes(size)
+        want = _sizes(size)
+        expect(isinstance(got, list | tuple) and all(isinstance(v, int) for v in got),
+               f"feature_sizes({size}): return a list of ints, got {got!r}.")
+        got = list(got)
+        if got == want:
+            continue
+        expect(len(got) == len(want),
+               f"feature_sizes({size}): Table 1 has {len(want)} rows (stem, 7 stages, head); you gave "
+               f"{len(got)} sizes.")
+        floor = _sizes(size, ceil=False)
+        if got == floor:
+            i = next(i for i, (w, f) in enumerate(zip(want, floor, strict=True)) if w != f)
+            expect(False, f"feature_sizes({size}): a stride-2 'same' convolution rounds odd sizes UP "
+                          f"({want[i - 1]} -> {want[i]}, not {floor[i]}); it does not floor them.")
+        expect(got != _sizes(size, shift=True),
+               f"feature_sizes({size}): give each row's INPUT resolution (the first is the image itself), "
+               "not its output.")
+        expect(got != _sizes(size, stem_stride=1),
+               f"feature_sizes({size}): the stem convolution has stride 2 too.")
+        expect(False, f"feature_sizes({size}) gave {got}, expected {want}.")
+    return "your sizes match Table 1's resolution column, including odd sizes."
