@@ -44,6 +44,9 @@ def plot_search_reward(target: float, ws: Sequence[float] = (-0.07,)) -> Figure:
     ax.axvline(target / 1e6, color="grey", ls="--", lw=1)
     ax.axhline(1.0, color="grey", lw=0.6)
     ax.set_xscale("log")
+    ticks = target * np.array([0.125, 0.25, 0.5, 1, 2, 4, 8]) / 1e6
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
     ax.set_xlabel("FLOPS(m) of a candidate (millions, log scale)")
     ax.set_ylabel("$[\\mathrm{FLOPS}(m)/T]^w$")
     ax.set_title(f"Reward multiplier around the target T = {target / 1e6:.0f}M")
