@@ -1,7 +1,7 @@
 """Generate the exercise index from the chapter notebooks, so it never goes stale.
 
-Reads every ``{exercise}`` (or gated ``{exercise-start}``) directive in ``chapters/*.ipynb``: its title,
-``:label:`` and the metadata comment that chapter writers put inside it::
+Reads every ``{exercise}`` (or gated ``{exercise-start}``) directive in the chapter notebooks listed in
+``_toc.yml``: its title, ``:label:`` and the metadata comment that chapter writers put inside it::
 
     <!-- kind: coding, checker: swish-by-hand, difficulty: 1, minutes: 10 -->
 
@@ -20,6 +20,8 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
@@ -104,10 +106,28 @@ def chapter_title(nb: dict) -> str:
     return ""
 
 
+def book_chapters() -> list[Path]:
+    """The chapter notebooks listed in ``_toc.yml``, in book order (the others are not in the book)."""
+    files: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            files.extend([node["file"]] if isinstance(node.get("file"), str) else [])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(yaml.safe_load((ROOT / "_toc.yml").read_text()))
+    paths = [ROOT / f"{file}.ipynb" for file in files if file.startswith("chapters/")]
+    return [path for path in paths if path.is_file()]
+
+
 def collect(chapters: list[Path] | None = None) -> list[Exercise]:
-    """Every exercise of ``chapters`` (default: all of ``chapters/``), in book order."""
+    """Every exercise of ``chapters`` (default: the book's, see :func:`book_chapters`), in that order."""
     exercises = []
-    for path in chapters if chapters is not None else sorted(CHAPTERS.glob("*.ipynb")):
+    for path in chapters if chapters is not None else book_chapters():
         nb = json.loads(path.read_text())
         title = chapter_title(nb) or path.stem
         for cell in nb["cells"]:

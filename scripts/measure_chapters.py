@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from exercise_index import chapter_title  # noqa: E402
-from student_edition import CHAPTERS, ROOT, execute  # noqa: E402
+from exercise_index import book_chapters, chapter_title  # noqa: E402
+from student_edition import ROOT, execute  # noqa: E402
 
 DATA = ROOT / "book" / "_chapter_compute.json"
 TABLE = ROOT / "book" / "_chapter_compute.md"
@@ -64,7 +64,7 @@ def _cell(record: dict | None, unit: str) -> str:
     if not record:
         return "not measured"
     value = record["seconds"] / 60 if unit == "min" else record["seconds"]
-    return f"{value:.1f} {unit}"
+    return f"{value:.1f} {unit} (load {record['load_before']:.0f})"
 
 
 def render(data: dict[str, dict[str, dict]]) -> str:
@@ -76,15 +76,19 @@ def render(data: dict[str, dict[str, dict]]) -> str:
         "|---|---|---|---|",
     ]
     devices = set()
-    for chapter in sorted(CHAPTERS.glob("*.ipynb")):
+    for chapter in book_chapters():
         runs = data.get(chapter.name, {})
         title = chapter_title(json.loads(chapter.read_text())) or chapter.stem
         rows.append(
             f"| {{doc}}`{title} <../chapters/{chapter.stem}>` | {_cell(runs.get('cpu'), 'min')} "
             f"| {_cell(runs.get('smoke'), 's')} | {_cell(runs.get('gpu'), 'min')} |"
         )
-        devices |= {f"`{b}`: {r['device']}, {r['date']}" for b, r in runs.items() if r}
-    rows += ["", "Measured on: " + "; ".join(sorted(devices)) + "." if devices else "No measurements yet."]
+        devices |= {(f"`{b}` budget on {r['device']}", r["date"]) for b, r in runs.items() if r}
+    for device in sorted({d for d, _ in devices}):
+        dates = sorted(date for d, date in devices if d == device)
+        rows += ["", f"Measured with the {device}, {dates[0]} to {dates[-1]}."]
+    rows += ["", "*load*: the machine's 1-minute load average when the run started; above its number of "
+             "cores the chapter shared the processor with other work and ran slower than it would alone."]
     return "\n".join(rows) + "\n"
 
 
@@ -98,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.render:
         if args.budget is None:
             parser.error("--budget is required unless --render")
-        for chapter in args.notebooks or sorted(CHAPTERS.glob("*.ipynb")):
+        for chapter in args.notebooks or book_chapters():
             record = measure(chapter, args.budget)
             data.setdefault(chapter.name, {})[args.budget] = record
             print(f"{chapter.name}: {record['seconds']} s with the {args.budget} budget")
