@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import ipywidgets as widgets
 
-from .configs import V1_SCALES, scale_stages
+from .configs import B0_HEAD_CHANNELS, B0_STAGES, B0_STEM_CHANNELS, V1_SCALES, StageConfig, scale_stages
 from .counting import estimate_cost
 from .model import ScaledSpec, compound_spec
 from .scaling import PAPER_ALPHA, PAPER_BETA, PAPER_GAMMA, flops_factor_per_phi, round_filters
@@ -54,10 +54,23 @@ class ExplorerFrame:
         return self.b0_macs * flops_factor_per_phi(self.alpha, self.beta, self.gamma) ** self.phi
 
 
-def _cost(spec: ScaledSpec) -> tuple[int, int]:
-    rows = estimate_cost(spec.stages, spec.resolution, stem_channels=spec.stem_channels,
-                         head_channels=spec.head_channels)
+def _count(stages: tuple[StageConfig, ...], stem: int, head: int, resolution: int) -> tuple[int, int]:
+    rows = estimate_cost(stages, resolution, stem_channels=stem, head_channels=head)
     return sum(r["params"] for r in rows), sum(r["macs"] for r in rows)  # type: ignore[misc]
+
+
+def _cost(spec: ScaledSpec) -> tuple[int, int]:
+    return _count(spec.stages, spec.stem_channels, spec.head_channels, spec.resolution)
+
+
+def scaled_cost(width: float = 1.0, depth: float = 1.0, resolution: int = 224) -> tuple[int, int]:
+    """``(params, MACs)`` of B0 scaled by any width and depth multipliers at any input size.
+
+    Counted from the stage table (:func:`effnet_core.counting.estimate_cost`); no model is built.
+    Introduced in the chapter "Compound scaling".
+    """
+    return _count(scale_stages(B0_STAGES, width, depth), round_filters(B0_STEM_CHANNELS, width),
+                  round_filters(B0_HEAD_CHANNELS, width), resolution)
 
 
 def explorer_frame(
@@ -84,12 +97,8 @@ def _b0_macs() -> int:
 @lru_cache(maxsize=1)
 def released_macs() -> tuple[tuple[str, int, int], ...]:
     """``(name, params, MACs)`` of the released B0-B7 (hand-tuned :data:`V1_SCALES`), by formula."""
-    out = []
-    for name, s in V1_SCALES.items():
-        spec = ScaledSpec(None, scale_stages(compound_spec(0.0).stages, s.width, s.depth),  # type: ignore[arg-type]
-                          round_filters(32, s.width), round_filters(1280, s.width), s.resolution)
-        out.append((name.upper(), *_cost(spec)))
-    return tuple(out)
+    return tuple((name.upper(), *scaled_cost(s.width, s.depth, s.resolution))
+                 for name, s in V1_SCALES.items())
 
 
 @lru_cache(maxsize=32)
@@ -116,8 +125,9 @@ def network_svg(spec: ScaledSpec, width: int = 760, height: int = 190) -> str:
     img = 12 + 70 * spec.resolution / _MAX_RESOLUTION
     x0 = 20 + 70 + 14
     gap = 7
+    min_part = 24.0  # room for a part's label even when it has a single thin layer
     layers = sum(n for _, _, n in parts)
-    per_layer = min(9.0, (width - x0 - gap * len(parts)) / layers)
+    per_layer = min(9.0, (width - x0 - (gap + min_part) * len(parts)) / layers)
     mid = 18 + bar_area / 2
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="10">',
@@ -128,11 +138,14 @@ def network_svg(spec: ScaledSpec, width: int = 760, height: int = 190) -> str:
     for i, (label, channels, n) in enumerate(parts):
         h = max(2.0, bar_area * math.sqrt(channels / _MAX_CHANNELS))
         colour = _STAGE_COLOURS[min(i, len(_STAGE_COLOURS) - 1)]
+        span = max(n * per_layer, min_part)
+        centre = x + span / 2
+        x = centre - n * per_layer / 2
         for _ in range(n):
             out.append(f'<rect x="{x:.1f}" y="{mid - h / 2:.1f}" width="{max(per_layer - 1, 1):.1f}" '
                        f'height="{h:.1f}" fill="{colour}"/>')
             x += per_layer
-        centre = x - n * per_layer / 2
+        x = centre + span / 2
         out.append(f'<text x="{centre:.1f}" y="{mid - h / 2 - 3:.1f}" text-anchor="middle">{channels}</text>')
         out.append(f'<text x="{centre:.1f}" y="{height - 14}" text-anchor="middle">{label}</text>')
         out.append(f'<text x="{centre:.1f}" y="{height - 3}" text-anchor="middle" fill="#555">×{n}</text>')
@@ -161,7 +174,7 @@ def curve_svg(frame: ExplorerFrame, width: int = 400, height: int = 210) -> str:
     for e in range(math.ceil(lo), math.floor(hi) + 1):
         _, y = xy(0, 10**e)
         out.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>'
-                   f'<text x="{left - 4}" y="{y + 3:.1f}" text-anchor="end">{_fmt_count(10**e)}</text>')
+                   f'<text x="{left - 4}" y="{y + 3:.1f}" text-anchor="end">{10**e / 1e9:g} G</text>')
     for p in range(8):
         x, _ = xy(p, 10**lo)
         out.append(f'<text x="{x:.1f}" y="{height - bottom + 12}" text-anchor="middle">{p}</text>')
@@ -175,8 +188,10 @@ def curve_svg(frame: ExplorerFrame, width: int = 400, height: int = 210) -> str:
     x, y = xy(frame.phi, frame.macs)
     out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{height - bottom}" stroke="#333" '
                f'stroke-dasharray="3,3"/><circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="#333"/>')
-    out.append(f'<text x="{left + 6}" y="{top + 13}" fill="#4e79a7">formula: α^φ, β^φ, γ^φ</text>'
-               f'<text x="{left + 6}" y="{top + 26}" fill="#e15759">released B0-B7 (at φ = 0..7)</text>'
+    out.append(f'<text x="{width - right - 6}" y="{height - bottom - 20}" text-anchor="end" '
+               'fill="#4e79a7">line: B0 scaled by α^φ, β^φ, γ^φ</text>'
+               f'<text x="{width - right - 6}" y="{height - bottom - 7}" text-anchor="end" '
+               'fill="#e15759">dots: released B0-B7 at φ = 0..7</text>'
                '</svg>')
     return "".join(out)
 
