@@ -43,7 +43,9 @@ Check = Callable[[Any], None]  # takes a playwright Page; raises AssertionError 
 
 
 def typeset_math(page) -> None:
-    """MathJax typeset the page's maths (its output elements are ``mjx-container``)."""
+    """The page has maths and MathJax typeset all of it (its output elements are ``mjx-container``)."""
+    maths = page.locator("span.math, div.math").count()
+    assert maths > 0, "this page has no maths to typeset"
     ready = page.evaluate(
         """async () => {
             if (!window.MathJax || !MathJax.startup || !MathJax.startup.promise) return false;
@@ -52,10 +54,29 @@ def typeset_math(page) -> None:
         }"""
     )
     assert ready, "MathJax did not load"
-    count = page.locator("mjx-container").count()
-    assert count > 0, "MathJax loaded but typeset no maths (no mjx-container)"
+    typeset = page.locator("mjx-container").count()
+    assert typeset >= maths, f"MathJax typeset {typeset} of the page's {maths} formulas"
     errors = page.locator("mjx-merror").count()
     assert errors == 0, f"MathJax reported {errors} TeX error(s) (mjx-merror)"
+
+
+def math_if_any(page) -> None:
+    """Like ``typeset_math``, for pages that may have no maths."""
+    if page.locator("span.math, div.math").count():
+        typeset_math(page)
+
+
+def widgets_rendered(page) -> None:
+    """Every saved widget view on the page was rendered by the ipywidgets HTML manager."""
+    views = page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count()
+    if views == 0:
+        return
+    try:
+        page.wait_for_function(
+            "n => document.querySelectorAll('.jupyter-widgets').length >= n", arg=views, timeout=10_000
+        )
+    except Exception as error:  # playwright's TimeoutError
+        raise AssertionError(f"{views} widget view(s) saved, but the widgets did not render") from error
 
 
 @dataclass(frozen=True)
@@ -103,8 +124,18 @@ PAGES = [
     Page("book/glossary.html", (typeset_math,)),
     Page(
         "chapters/00_how_this_book_works.html",
-        (typeset_math, Slider(".demo-slider", ".demo-value input")),
+        (typeset_math, widgets_rendered, Slider(".demo-slider", ".demo-value input")),
     ),
+    Page(
+        "chapters/01_swish.html",
+        (typeset_math, widgets_rendered, Slider(".swish-beta-slider", ".swish-beta-caption")),
+    ),
+]
+# Every other chapter gets the generic checks (plus, always: no JS error, images load, no network).
+PAGES += [
+    Page(f"chapters/{nb.stem}.html", (math_if_any, widgets_rendered))
+    for nb in sorted((ROOT / "chapters").glob("*.ipynb"))
+    if f"chapters/{nb.stem}.html" not in {p.path for p in PAGES}
 ]
 
 
@@ -182,7 +213,9 @@ def visit(context, base: str, page: Page, screenshot: Path) -> list[str]:
     tab.route("**/*", only_localhost)
     failures: list[str] = []
     try:
-        tab.goto(f"{base}/{page.path}", wait_until="load")
+        response = tab.goto(f"{base}/{page.path}", wait_until="load")
+        if response is None or response.status != 200:
+            return [f"{page.path} not found in the built site (is it in _toc.yml?)"]
         tab.wait_for_load_state("networkidle")
         for check in page.checks:
             try:
@@ -195,6 +228,7 @@ def visit(context, base: str, page: Page, screenshot: Path) -> list[str]:
         )
         failures += [f"image did not load: {src}" for src in broken]
         tab.evaluate("() => { document.activeElement?.blur(); window.scrollTo(0, 0); }")
+        tab.wait_for_timeout(500)  # let the theme's transitions settle before the screenshot
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         tab.screenshot(path=str(screenshot), full_page=True)
     finally:
