@@ -128,43 +128,32 @@ def _autocontrast(x, s, g):
     return ((x - low) * scale).clamp_(0, 1)
 
 
-def _affine(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+def _rotate(s: torch.Tensor) -> torch.Tensor:
+    angle = math.radians(30) * s
+    cos, sin, zero = angle.cos(), angle.sin(), torch.zeros_like(s)
+    return torch.stack([torch.stack([cos, -sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1)
 
 
-def _rotate(x, s, g):
-    angle = _signed(math.radians(30) * s, g)
-    cos, sin = angle.cos(), angle.sin()
-    zero = torch.zeros_like(angle)
-    theta = torch.stack([torch.stack([cos, -sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1)
-    return _affine(x, theta)
+def _shear(axis: int) -> Callable[[torch.Tensor], torch.Tensor]:
+    def theta(s: torch.Tensor) -> torch.Tensor:
+        out = torch.eye(2, 3, device=s.device).repeat(len(s), 1, 1)
+        out[:, axis, 1 - axis] = 0.3 * s
+        return out
+
+    return theta
 
 
-def _shear(axis: int) -> Callable:
-    def op(x, s, g):
-        theta = torch.eye(2, 3, device=x.device).repeat(len(x), 1, 1)
-        theta[:, axis, 1 - axis] = _signed(0.3 * s, g)
-        return _affine(x, theta)
+def _translate(axis: int) -> Callable[[torch.Tensor], torch.Tensor]:
+    def theta(s: torch.Tensor) -> torch.Tensor:
+        out = torch.eye(2, 3, device=s.device).repeat(len(s), 1, 1)
+        out[:, axis, 2] = 2 * 0.3 * s  # up to 30 % of the side (the sampling grid spans 2)
+        return out
 
-    return op
-
-
-def _translate(axis: int) -> Callable:
-    def op(x, s, g):
-        theta = torch.eye(2, 3, device=x.device).repeat(len(x), 1, 1)
-        theta[:, axis, 2] = _signed(2 * 0.3 * s, g)  # up to 30% of the side (grid spans 2)
-        return _affine(x, theta)
-
-    return op
+    return theta
 
 
-def _identity(x, s, g):
-    return x
-
-
-RANDAUGMENT_OPS: dict[str, Callable] = {
-    "identity": _identity,
+# colour ops: (images, strength in [0, 1] per image, generator) -> images
+COLOR_OPS: dict[str, Callable] = {
     "autocontrast": _autocontrast,
     "brightness": _brightness,
     "color": _color,
@@ -172,12 +161,16 @@ RANDAUGMENT_OPS: dict[str, Callable] = {
     "sharpness": _sharpness,
     "posterize": _posterize,
     "solarize": _solarize,
+}
+# geometric ops: signed strength per image -> affine matrices (n, 2, 3) for F.affine_grid
+GEOMETRIC_OPS: dict[str, Callable] = {
     "rotate": _rotate,
     "shear_x": _shear(0),
     "shear_y": _shear(1),
     "translate_x": _translate(0),
     "translate_y": _translate(1),
 }
+RANDAUGMENT_OPS = ("identity", *COLOR_OPS, *GEOMETRIC_OPS)
 
 
 def rand_augment(
@@ -189,9 +182,11 @@ def rand_augment(
     """RandAugment on a batch of float images in [0, 1].
 
     Each image gets ``num_ops`` ops drawn uniformly (with replacement) from
-    :data:`RANDAUGMENT_OPS`; every op is applied at once to all images that drew it, with
-    strength ``magnitude / 30`` of its full range (30 = rotate 30 degrees, shear 0.3,
-    translate 30 %, colour factors 1 +- 0.9) and a random sign. ``magnitude=0`` changes nothing.
+    :data:`RANDAUGMENT_OPS`, at strength ``magnitude / 30`` of the op's full range
+    (30 = rotate 30 degrees, shear 0.3, translate 30 %, colour factors 1 +- 0.9) with a
+    random sign. Each op runs once on all the images that drew it; the colour ops come
+    first, then the geometric ones are composed into one affine warp per image (one
+    ``grid_sample`` for the batch). ``magnitude=0`` changes nothing.
     """
     if not 0 <= magnitude <= MAX_MAGNITUDE:
         raise ValueError(f"magnitude must be in [0, {MAX_MAGNITUDE}], got {magnitude}")
@@ -199,17 +194,28 @@ def rand_augment(
         raise ValueError(f"num_ops must be >= 0, got {num_ops}")
     if magnitude == 0 or num_ops == 0:
         return images
-    ops = list(RANDAUGMENT_OPS.values())
-    choice = torch.randint(0, len(ops), (len(images), num_ops), generator=generator)
+    b, device = len(images), images.device
+    choice = torch.randint(0, len(RANDAUGMENT_OPS), (b, num_ops), generator=generator)
+    strength = magnitude / MAX_MAGNITUDE
     images = images.clone()
+    warp = torch.eye(3, device=device).repeat(b, 1, 1)
     for slot in range(num_ops):
-        for k, op in enumerate(ops):
-            picked = torch.nonzero(choice[:, slot] == k).squeeze(1)
-            if len(picked) == 0 or op is _identity:
+        for k, name in enumerate(RANDAUGMENT_OPS):
+            picked = torch.nonzero(choice[:, slot] == k).squeeze(1).to(device)
+            if len(picked) == 0 or name == "identity":
                 continue
-            picked = picked.to(images.device)
-            strength = torch.full((len(picked),), magnitude / MAX_MAGNITUDE, device=images.device)
-            images[picked] = op(images[picked], strength, generator)
+            s = torch.full((len(picked),), strength, device=device)
+            if name in COLOR_OPS:
+                images[picked] = COLOR_OPS[name](images[picked], s, generator)
+            else:
+                step = torch.eye(3, device=device).repeat(len(picked), 1, 1)
+                step[:, :2] = GEOMETRIC_OPS[name](_signed(s, generator))
+                warp[picked] = step @ warp[picked]
+    moved = torch.nonzero((warp != torch.eye(3, device=device)).flatten(1).any(1)).squeeze(1)
+    if len(moved):
+        x = images[moved]
+        grid = F.affine_grid(warp[moved, :2], list(x.shape), align_corners=False)
+        images[moved] = F.grid_sample(x, grid, padding_mode="zeros", align_corners=False)
     return images
 
 
