@@ -8,6 +8,7 @@ from ._core import EXERCISES, CheckFailed, Exercise, Result, expect, hint
 from .b0 import check_feature_sizes, check_mbconv_params, check_search_reward  # noqa: F401
 from .intro import check_linear_params as check_linear_params
 from .mbconv import check_mbconv as check_mbconv
+from .progressive import check_mixup_targets, check_resnet_for_progressive, check_stage_value  # noqa: F401
 from .scaling import check_coefficients, check_predict_macs, check_round_filters  # noqa: F401
 from .se import check_se as check_se
 from .swish import check_swish as check_swish
