@@ -1,6 +1,6 @@
 """The student edition: chapter notebooks and a website with the exercise solutions removed.
 
-For every ``chapters/*.ipynb`` (the instructor edition, with solutions):
+For every chapter notebook in ``_toc.yml`` (the instructor edition, with solutions):
 
 * code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` becomes ``# YOUR CODE HERE`` +
   ``raise NotImplementedError()`` at the marker's indentation -- exactly what nbgrader's
@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from exercise_index import book_chapters
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
@@ -280,7 +281,7 @@ def build_site(student_chapters: Path, html: Path) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="chapters to convert (default: all)")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="chapters (default: those in _toc.yml)")
     parser.add_argument("--out", type=Path, default=OUT, help="output folder (default: _build/student)")
     parser.add_argument("--execute", action="store_true", help="run each student notebook (smoke budget)")
     parser.add_argument("--site", action="store_true", help="build the student website (needs --execute)")
@@ -289,7 +290,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.site and not args.execute:
         parser.error("--site builds from executed notebooks: add --execute")
-    notebooks = args.notebooks or sorted(CHAPTERS.glob("*.ipynb"))
+    notebooks = args.notebooks or book_chapters()
     chapters_out, executed_out = args.out / "chapters", args.out / "executed"
     manifest_path = args.out / "manifest.json"
     manifest: dict[str, dict[str, Any]] = {}
@@ -311,13 +312,22 @@ def main(argv: list[str] | None = None) -> None:
             dest.parent.mkdir(parents=True, exist_ok=True)
             nb = nbgrader_source(json.loads(chapter.read_text()), chapter.name)
             dest.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
-    start = time.perf_counter()
+    start, failed = time.perf_counter(), []
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for path, seconds in zip(runs, pool.map(execute, runs), strict=True):
+        for path, future in [(path, pool.submit(execute, path)) for path in runs]:
+            try:
+                seconds = future.result()
+            except Exception as error:  # report every broken chapter, not only the first
+                failed.append(path.name)
+                print(f"{path.relative_to(ROOT)}: FAILED\n{error}", file=sys.stderr)
+                continue
             manifest[path.name] |= {"executed": True, "smoke_seconds": round(seconds, 1)}
             print(f"{path.relative_to(ROOT)}: ran in {seconds:.1f} s (smoke budget)")
     if runs:
         manifest["_execute"] = {"wall_seconds": round(time.perf_counter() - start, 1), "jobs": args.jobs}
+    if failed:
+        manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+        sys.exit(f"student notebooks that did not run top to bottom: {', '.join(failed)}")
     if args.site:
         seconds = build_site(executed_out, args.out / "html")
         manifest["_site"] = {"build_seconds": round(seconds, 1)}
