@@ -6,13 +6,13 @@
 
 from ._core import EXERCISES, CheckFailed, Exercise, Result, expect, hint
 from .b0 import check_feature_sizes, check_mbconv_params, check_search_reward  # noqa: F401
+from .conv_cost import check_conv_macs, check_conv_params  # noqa: F401
 from .intro import check_linear_params as check_linear_params
 from .mbconv import check_mbconv as check_mbconv
 from .progressive import check_mixup_targets, check_resnet_for_progressive, check_stage_value  # noqa: F401
 from .scaling import check_coefficients, check_predict_macs, check_round_filters  # noqa: F401
 from .se import check_se as check_se
-from .swish import check_swish as check_swish
-from .swish import check_swish_grad as check_swish_grad
+from .swish import check_swish, check_swish_grad  # noqa: F401
 from .v2 import check_conv_intensity as check_conv_intensity
 from .v2 import check_fused_mbconv as check_fused_mbconv
 
