@@ -1,0 +1,62 @@
+"""Class activation maps (CAM): where in the image the evidence for a class comes from.
+
+For a network that ends in ``features -> global average pooling -> Linear`` the logit of
+class ``c`` is ``sum_k w[c, k] * mean_xy F_k(x, y)``, so the map
+``M_c(x, y) = sum_k w[c, k] * F_k(x, y)`` spreads that logit over positions (Zhou et al., 2016).
+Works for every model with torchvision's structure (``model.features``, ``model.classifier``
+ending in an ``nn.Linear``).
+
+Introduced in the chapter "Progressive learning".
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@torch.no_grad()
+def class_activation_maps(
+    model: nn.Module, images: torch.Tensor, classes: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """CAMs ``(B, H, W)`` scaled to [0, 1] per image, and the logits ``(B, num_classes)``.
+
+    ``images`` are normalized float inputs ``(B, 3, H, W)``; ``classes`` picks the class
+    of each map (default: the predicted class).
+    """
+    if not hasattr(model, "features") or not hasattr(model, "classifier"):
+        raise TypeError("model must have .features and .classifier (torchvision's structure)")
+    linear = [m for m in model.classifier.modules() if isinstance(m, nn.Linear)]
+    if not linear:
+        raise TypeError("model.classifier must contain an nn.Linear")
+    was_training = model.training
+    model.eval()
+    fmap = model.features(images).float()
+    logits = linear[-1](fmap.mean(dim=(2, 3)))
+    model.train(was_training)
+    if classes is None:
+        classes = logits.argmax(1)
+    cams = torch.einsum("bk,bkhw->bhw", linear[-1].weight[classes].float(), fmap)
+    cams = F.interpolate(cams[:, None], size=images.shape[-2:], mode="bilinear")[:, 0]
+    low = cams.flatten(1).amin(1).view(-1, 1, 1)
+    high = cams.flatten(1).amax(1).view(-1, 1, 1)
+    return (cams - low) / (high - low).clamp_min(1e-8), logits
+
+
+def plot_cams(images: torch.Tensor, cams: torch.Tensor, titles: list[str]):
+    """Top row: the uint8 images ``(B, 3, H, W)``; bottom row: the same with the CAM overlaid."""
+    n = len(images)
+    fig, axes = plt.subplots(2, n, figsize=(1.6 * n, 3.4), constrained_layout=True, squeeze=False)
+    for i in range(n):
+        picture = images[i].permute(1, 2, 0).cpu().numpy()
+        h, w = picture.shape[:2]
+        axes[0, i].imshow(picture)
+        axes[0, i].set_title(titles[i], fontsize=8)
+        axes[1, i].imshow(picture)
+        extent = (-0.5, w - 0.5, h - 0.5, -0.5)
+        axes[1, i].imshow(cams[i].cpu().numpy(), cmap="jet", alpha=0.5, extent=extent)
+        for ax in axes[:, i]:
+            ax.axis("off")
+    return fig
