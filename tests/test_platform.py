@@ -21,7 +21,8 @@ CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 REPO_URL = CONFIG["repository"]["url"]
-CDN = re.compile(r"""(?:https?:)?//[^\s"'<>]*(?:cdn|unpkg|jsdelivr)[^\s"'<>]*""", re.IGNORECASE)
+# A URL (absolute or protocol-relative) whose host names a CDN; base64 data never matches (no dots).
+CDN = re.compile(r"(?:https?:)?//(?:[\w-]+\.)*[\w-]*(?:cdn|unpkg|jsdelivr)[\w-]*(?:\.[\w-]+)+", re.I)
 
 
 def install_cell(repo_url: str) -> str:
@@ -236,7 +237,9 @@ def test_every_chapter_page_has_colab_and_download_links(site):
     owner_repo = REPO_URL.removeprefix("https://github.com/")
     branch = CONFIG["repository"]["branch"]
     for path in CHAPTERS:
-        page = (site / "chapters" / f"{path.stem}.html").read_text()
+        html = site / "chapters" / f"{path.stem}.html"
+        assert html.is_file(), f"no page for {path.name} (is it in _toc.yml?)"
+        page = html.read_text()
         colab = f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/chapters/{path.name}"
         assert colab in page, f"{path.name}: no Colab link {colab}"
         assert f"_sources/chapters/{path.name}" in page, f"{path.name}: no .ipynb download"
