@@ -79,7 +79,7 @@ exercises: setup
 # Student edition: notebooks without solutions run with the smoke budget, the student website
 # (solutions removed, hide_solutions) and an nbgrader source tree, all in _build/student/.
 student: setup assets exercises
-	$(PY) scripts/student_edition.py --execute --site --nbgrader
+	$(PY) scripts/student_edition.py --execute --jobs 2 --site --nbgrader
 
 clean:
 	rm -rf _build _vendor
