@@ -130,6 +130,12 @@ PAGES = [
         "chapters/01_swish.html",
         (typeset_math, widgets_rendered, Slider(".swish-beta-slider", ".swish-beta-caption")),
     ),
+    Page("chapters/05_efficientnet_b0.html", (typeset_math,)),
+    Page(
+        "chapters/06_compound_scaling.html",
+        (typeset_math, widgets_rendered,
+         Slider(".phi-explorer-slider", ".phi-explorer-frames .explorer-macs:visible")),
+    ),
 ]
 # Every other chapter gets the generic checks (plus, always: no JS error, images load, no network).
 PAGES += [
