@@ -72,9 +72,11 @@ site-check: setup
 browser: setup
 	$(PYTEST) -m browser
 
-# The exercise index page (book/exercises.md), generated from the chapters before every build.
+# The exercise index (book/exercises.md) and the instructor guide's tables, generated from the
+# chapters in _toc.yml (and the recorded timings) before every build.
 exercises: setup
 	$(PY) scripts/exercise_index.py
+	$(PY) scripts/measure_chapters.py --render
 
 # Student edition: notebooks without solutions run with the smoke budget, the student website
 # (solutions removed, hide_solutions) and an nbgrader source tree, all in _build/student/.

@@ -166,7 +166,7 @@ def render_table(exercises: list[Exercise]) -> str:
         minutes = sum(ex.minutes for ex in mine)
         coding = sum(ex.kind == "coding" for ex in mine)
         parts += [
-            f"**{title}** ({{doc}}`chapter <../chapters/{Path(chapter).stem}>`): "
+            f"**{{doc}}`{title} <../chapters/{Path(chapter).stem}>`**: "
             f"{_count(len(mine), 'exercise')}, {coding} with a checker, about {minutes} minutes.",
             "",
             "| Exercise | Kind | Difficulty | Expected time |",

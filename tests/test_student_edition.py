@@ -276,6 +276,8 @@ def test_the_index_lists_every_exercise_that_exists() -> None:
     for ex in exercises:
         assert f"| {{ref}}`{ex.title} <{ex.label}>` |" in table, f"{ex.label} is missing from the index"
     assert "```{include} _exercise_table.md" in ei.render_page(exercises)
+    guide = (ROOT / "book" / "instructor_guide.md").read_text()
+    assert "```{include} _exercise_table.md" in guide and "```{include} _chapter_compute.md" in guide
 
 
 def test_each_coding_exercise_has_a_registered_checker_that_the_chapter_calls() -> None:
