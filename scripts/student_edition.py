@@ -183,25 +183,6 @@ def nbgrader_source(nb: Notebook, name: str = "notebook") -> Notebook:
     return _convert(nb, name, stub=False)
 
 
-def solution_texts(nb: Notebook, name: str = "notebook") -> list[str]:
-    """Every piece of text the student edition removes from ``nb``: marked regions and solution spans."""
-    removed: list[str] = []
-    in_span = False
-    for index, cell in enumerate(nb["cells"]):
-        source = _text(cell["source"])
-        if cell["cell_type"] == "markdown":
-            kept, after = strip_solution_markdown(source, in_span, _where(name, index))
-            removed.extend(line for line in source.split("\n") if line not in kept.split("\n"))
-            in_span = after
-        elif cell["cell_type"] == "code":
-            stubbed, count = replace_solution_regions(source, _where(name, index))
-            if in_span and not count:
-                removed.extend(source.split("\n"))
-            else:
-                removed.extend(line for line in source.split("\n") if line not in stubbed.split("\n"))
-    return [line for line in removed if line.strip()]
-
-
 def sha256(path: Path) -> str:
     """Hex digest of a file's bytes."""
     return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -178,7 +178,6 @@ def test_student_notebook_removes_every_kind_of_solution() -> None:
         "return the_answer * 2",
     }
     assert set(solution_lines(SYNTHETIC)) == expected
-    assert {line.strip() for line in se.solution_texts(SYNTHETIC)} >= expected
     assert not [line for line in expected if words(line) in words(text_of(student))]
 
 
