@@ -85,10 +85,10 @@ class TrainConfig:
 # Sizes per budget, shared by the chapter and the command line. The GPU budget is the full
 # data set; the CPU budget a stratified subset that fits a few minutes on 2 cores.
 PRESETS: dict[str, dict] = {
-    "gpu": dict(train_size=None, test_size=None, width_mult=0.5, depth_mult=0.25,
+    "gpu": dict(train_size=None, test_size=None, width_mult=0.5, depth_mult=0.5,
                 config=TrainConfig(epochs=40, batch_size=256)),
-    "cpu": dict(train_size=2000, test_size=1000, width_mult=0.25, depth_mult=0.25,
-                config=TrainConfig(epochs=8, batch_size=100, eval_batch_size=500)),
+    "cpu": dict(train_size=2000, test_size=500, width_mult=0.25, depth_mult=0.25,
+                config=TrainConfig(epochs=4, batch_size=100, eval_batch_size=500)),
     "smoke": dict(train_size=200, test_size=100, width_mult=0.25, depth_mult=0.25,
                   config=TrainConfig(epochs=2, batch_size=50, progress=False)),
 }  # fmt: skip

@@ -13,6 +13,7 @@ from effnet_core.augment import (
     eval_transform,
     mixup,
     normalize,
+    per_image_augment,
     rand_augment,
     random_crop,
     random_flip,
@@ -164,3 +165,16 @@ def test_device_data_batches():
         data.shard(2, 2)
     with pytest.raises(TypeError, match="uint8"):
         DeviceData(torch.zeros(2, 3, 4, 4), torch.zeros(2))
+
+
+def test_per_image_baseline():
+    image = torch.randint(0, 256, (3, 32, 32), dtype=torch.uint8, generator=gen()).numpy()
+    out = per_image_augment(image, np.random.default_rng(0), image_size=24, magnitude=10)
+    assert out.shape == (3, 24, 24) and out.dtype == np.float32
+    again = per_image_augment(image, np.random.default_rng(0), image_size=24, magnitude=10)
+    assert np.array_equal(out, again)
+    plain = per_image_augment(image, np.random.default_rng(0), magnitude=0, padding=0)
+    flipped = image[:, :, ::-1]
+    expected = normalize(to_float(torch.from_numpy(np.ascontiguousarray(image))[None]))[0].numpy()
+    expected_flip = normalize(to_float(torch.from_numpy(np.ascontiguousarray(flipped))[None]))[0]
+    assert np.allclose(plain, expected, atol=1e-5) or np.allclose(plain, expected_flip, atol=1e-5)
