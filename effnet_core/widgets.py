@@ -27,7 +27,7 @@ from .model import ScaledSpec, compound_spec
 from .scaling import PAPER_ALPHA, PAPER_BETA, PAPER_GAMMA, flops_factor_per_phi, round_filters
 
 PHI_MAX = 7.0
-CURVE_STEP = 0.5
+CURVE_STEP = 1.0  # the curve is nearly straight on a log scale; 8 points keep a live update fast
 # Fixed drawing scales, so that frames for different phi are comparable.
 _MAX_CHANNELS = 2560
 _MAX_RESOLUTION = 600

@@ -29,9 +29,12 @@ def plot_single_dimension(sweeps: Mapping[str, tuple[Sequence[float], Sequence[i
         ax_m.plot(m, np.asarray(macs) / macs[0], "o", color=c, label=f"{name}: counted")
         ax_m.plot(m, m ** EXPONENT[name], "--", color=c, label=f"{name}: $m^{EXPONENT[name]}$")
         ax_p.plot(m, np.asarray(params) / params[0], "o-", color=c, label=name)
+    ticks = [1, 1.5, 2, 3, 4, 6, 8]
     for ax in (ax_m, ax_p):
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.minorticks_off()
         ax.set_xlabel("multiplier $m$ of one dimension (others fixed at B0)")
         ax.grid(True, which="major", alpha=0.3)
     ax_m.set_ylabel("MACs / MACs of B0")
