@@ -63,6 +63,13 @@ class SumPool(Reference):
         return x * torch.sigmoid(self.fc2(self.act(self.fc1(z))))
 
 
+class NoMinimumWidth(Reference):
+    def __init__(self, channels, block_in_channels, se_ratio=0.25):
+        super().__init__(channels, block_in_channels, se_ratio)
+        squeeze = int(block_in_channels * se_ratio)
+        self.fc1, self.fc2 = nn.Conv2d(channels, squeeze, 1), nn.Conv2d(squeeze, channels, 1)
+
+
 class FlatGates(Reference):
     def forward(self, x):
         return (x * self.gates(x)).flatten(1)
@@ -98,6 +105,7 @@ def test_reference_and_variant_pass():
         (MaxPool, "same per-channel MEAN"),
         (SumPool, "not a sum"),
         (FlatGates, "keeps the shape of its input"),
+        (NoMinimumWidth, "at least one"),
         (SpatialGate, "one number"),
         (WrongOrder, "Check the order"),
     ],

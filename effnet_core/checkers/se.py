@@ -69,6 +69,11 @@ def check_se(cls: type) -> str:
         se = cls(channels, block_in)
         expect(isinstance(se, nn.Module), "your class must build an nn.Module.")
         se.eval()
+        expect(
+            all(p.numel() for p in se.parameters()),
+            f"for block_in_channels={block_in} a layer of your SE has 0 channels: the bottleneck keeps "
+            "at least one.",
+        )
         x = torch.randn(2, channels, 5, 6) * 3
         x = torch.where(x.abs() < 1e-2, torch.full_like(x, 0.5), x)  # keep y / x well defined
         with torch.no_grad():
@@ -96,10 +101,6 @@ def check_se(cls: type) -> str:
         squeeze = se_squeeze_channels(block_in)
         params = sum(p.numel() for p in se.parameters())
         if params != _se_params(channels, squeeze):
-            expect(
-                params != _se_params(channels, 0),
-                f"for block_in_channels={block_in} your bottleneck has 0 channels: keep at least one.",
-            )
             wrong = max(1, int(channels * 0.25))
             expect(
                 params != _se_params(channels, wrong),
