@@ -13,7 +13,7 @@ def plot_stage_breakdown(rows: Sequence[dict[str, object]], title: str = "Effici
     """Two bar charts, parameters and MACs per part (rows from ``effnet_core.stage_breakdown``)."""
     if not rows or not all({"part", "params", "macs"} <= set(r) for r in rows):
         raise ValueError("rows must be a non-empty list of dicts with keys 'part', 'params', 'macs'")
-    parts = [str(r["part"]).replace("stage ", "") for r in rows]
+    parts = [str(r["part"]).replace("stage ", "").replace("classifier", "fc") for r in rows]
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
     for ax, key, unit, scale, colour in ((axes[0], "params", "parameters (millions)", 1e6, "#4e79a7"),
                                          (axes[1], "macs", "MACs (millions)", 1e6, "#f28e2b")):
@@ -24,7 +24,7 @@ def plot_stage_breakdown(rows: Sequence[dict[str, object]], title: str = "Effici
             ax.annotate(f"{100 * v / total:.0f}%", (bar.get_x() + bar.get_width() / 2, v),
                         ha="center", va="bottom", fontsize=8)
         ax.set_ylabel(unit)
-        ax.set_xlabel("part (stem, stages 1-7, head conv, classifier)")
+        ax.set_xlabel("part (stem, stages 1-7, head conv, fc = classifier)")
         ax.tick_params(axis="x", labelsize=8)
         ax.margins(y=0.15)
     axes[0].set_title(f"{title}: parameters per part")
