@@ -53,7 +53,7 @@ def plot_block_times(labels: Sequence[str], mbconv_ms: Sequence[float], fused_ms
     ax.set_xticks(list(xs), labels)
     ax.set_ylabel("ms per training step")
     ax.set_ylim(0, 1.3 * max(*mbconv_ms, *fused_ms))
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
