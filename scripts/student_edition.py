@@ -242,13 +242,14 @@ def site_config(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-def build_site(student_chapters: Path, html: Path) -> float:
-    """Build the student website into ``html`` from the executed student notebooks; return seconds."""
+def build_site(student_chapters: Path, html: Path, toc: str) -> float:
+    """Build the student website into ``html`` from the executed student notebooks and the table of
+    contents ``toc`` (the text of ``_toc.yml`` when the chapters were read); return seconds."""
     src = html.parent / "book_src"
     shutil.rmtree(src, ignore_errors=True)
     src.mkdir(parents=True)
     shutil.copytree(ROOT / "book", src / "book")
-    shutil.copy(ROOT / "_toc.yml", src / "_toc.yml")
+    (src / "_toc.yml").write_text(toc)
     shutil.copytree(student_chapters, src / "chapters")
     config = site_config(yaml.safe_load((ROOT / "_config.yml").read_text()))
     (src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
@@ -271,6 +272,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.site and not args.execute:
         parser.error("--site builds from executed notebooks: add --execute")
+    toc = (ROOT / "_toc.yml").read_text()  # read once: chapters may be added while this runs
     notebooks = args.notebooks or book_chapters()
     chapters_out, executed_out = args.out / "chapters", args.out / "executed"
     manifest_path = args.out / "manifest.json"
@@ -306,11 +308,11 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{path.relative_to(ROOT)}: ran in {seconds:.1f} s (smoke budget)")
     if runs:
         manifest["_execute"] = {"wall_seconds": round(time.perf_counter() - start, 1), "jobs": args.jobs}
+    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
     if failed:
-        manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
         sys.exit(f"student notebooks that did not run top to bottom: {', '.join(failed)}")
     if args.site:
-        seconds = build_site(executed_out, args.out / "html")
+        seconds = build_site(executed_out, args.out / "html", toc)
         manifest["_site"] = {"build_seconds": round(seconds, 1)}
         print(f"student website: {(args.out / 'html' / 'index.html').relative_to(ROOT)} ({seconds:.0f} s)")
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
