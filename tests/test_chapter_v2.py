@@ -5,13 +5,12 @@ from dataclasses import replace
 
 import pytest
 import torch
+from nbutils import CHAPTERS, load_by_hand
 
 import effnet_core as ec
 from effnet_core.checkers import check_fused_mbconv
 from effnet_core.configs import V2_STAGES
 from effnet_core.counting import estimate_cost
-
-from nbutils import CHAPTERS, load_by_hand
 
 NOTEBOOK = "07_efficientnet_v2.ipynb"
 
