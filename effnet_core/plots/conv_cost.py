@@ -45,7 +45,7 @@ def plot_separable_ratio(n: Sequence[int], measured: Mapping[int, Sequence[float
 def plot_time_vs_macs(rows: Sequence[Mapping[str, object]], device: str) -> Figure:
     """Measured forward+backward time against MACs, one marker per layer kind.
 
-    Each row has ``kind``, ``macs``, ``ms``, ``ms_min``, ``ms_max`` and ``label`` (the shape).
+    Each row has ``kind``, ``macs``, ``ms`` (the fastest repeat), ``ms_max`` and ``label`` (the shape).
     """
     fig, ax = plt.subplots(figsize=(8, 4))
     for kind, style in KIND_STYLE.items():
@@ -54,7 +54,7 @@ def plot_time_vs_macs(rows: Sequence[Mapping[str, object]], device: str) -> Figu
             continue
         macs = np.array([r["macs"] for r in sel], dtype=float)
         ms = np.array([r["ms"] for r in sel], dtype=float)
-        err = np.array([[r["ms"] - r["ms_min"] for r in sel], [r["ms_max"] - r["ms"] for r in sel]])
+        err = np.array([[0.0] * len(sel), [r["ms_max"] - r["ms"] for r in sel]])
         ax.errorbar(macs, ms, yerr=err, linestyle="none", label=kind, markersize=6, capsize=2, **style)
         for r, x, y in zip(sel, macs, ms, strict=True):
             ax.annotate(str(r["label"]), (x, y), textcoords="offset points", xytext=(4, 3), fontsize=7,
