@@ -95,10 +95,19 @@ class ProgressiveSchedule:
         return [self.stage(k) for k in range(self.num_stages)]
 
     def stage_for_epoch(self, epoch: int, epochs: int) -> Stage:
-        """The stage that trains epoch ``epoch`` (0-based) of ``epochs``: equal shares per stage."""
+        """The stage that trains epoch ``epoch`` (0-based) of ``epochs``.
+
+        Each stage gets an equal share of the epochs. With fewer epochs than stages the first
+        epoch still uses the first stage and the last epoch the last stage (stages in between
+        are spread evenly and some are skipped).
+        """
         if not 0 <= epoch < epochs:
             raise ValueError(f"epoch must be in [0, {epochs}), got {epoch}")
-        return self.stage(epoch * self.num_stages // epochs)
+        if epochs >= self.num_stages:
+            return self.stage(epoch * self.num_stages // epochs)
+        if epochs == 1:
+            return self.stage(self.num_stages - 1)
+        return self.stage(round(epoch * (self.num_stages - 1) / (epochs - 1)))
 
     def fixed(self) -> ProgressiveSchedule:
         """The fixed-size baseline: one stage at the final size and regularization."""

@@ -289,12 +289,11 @@ def train(
         start = time.perf_counter()
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), device=device)
-        batches = train_set.batches(local_batch, generator, steps=steps)
         bar = tqdm(
-            batches, total=steps, leave=False, disable=not config.progress or rank != 0,
+            total=steps, disable=not config.progress or rank != 0,
             desc=f"{label} epoch {epoch + 1}/{config.epochs} @ {stage.image_size}px".strip(),
         )  # fmt: skip
-        for step, (images, labels) in enumerate(bar):
+        for step, (images, labels) in enumerate(train_set.batches(local_batch, generator, steps=steps)):
             x, targets = augment(images, labels, generator)
             x = x.contiguous(memory_format=fmt)
             with _autocast(device, amp_dtype):
@@ -310,7 +309,8 @@ def train(
             if step % 20 == 0 or step == steps - 1:
                 value = loss.item()
                 _check_loss(value, limit, epoch, step, lr_sched.get_last_lr()[0])
-                bar.set_postfix(loss=f"{value:.3f}")
+                bar.set_postfix(loss=f"{value:.3f}", refresh=False)
+            bar.update()
         _sync(device)
         epoch_time = time.perf_counter() - start
         train_time += epoch_time
@@ -341,11 +341,8 @@ def train(
             "train_time_s": train_time,
         }
         history.append(row)
-        if config.progress and rank == 0:
-            tqdm.write(
-                f"{label} epoch {epoch + 1}: {stage.image_size}px loss {row['train_loss']:.3f} "
-                f"test acc {row['test_acc']:.3f} ({row['images_per_s']:.0f} img/s)".strip()
-            )
+        bar.set_postfix(loss=f"{row['train_loss']:.3f}", test_acc=f"{row['test_acc']:.3f}")
+        bar.close()
         if config.checkpoint and rank == 0:
             save_checkpoint(
                 config.checkpoint, model, optimizer=optimizer.state_dict(), epoch=epoch + 1,

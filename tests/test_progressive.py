@@ -27,7 +27,8 @@ def test_paper_values_for_v2_s():
 
 @pytest.mark.parametrize(
     "epochs, expected",
-    [(8, [0, 0, 1, 1, 2, 2, 3, 3]), (4, [0, 1, 2, 3]), (5, [0, 0, 1, 2, 3]), (2, [0, 2])],
+    [(8, [0, 0, 1, 1, 2, 2, 3, 3]), (4, [0, 1, 2, 3]), (5, [0, 0, 1, 2, 3]), (3, [0, 2, 3]),
+     (2, [0, 3]), (1, [3])],
 )
 def test_stage_for_epoch_splits_epochs_evenly(epochs, expected):
     assert [CIFAR_DEFAULTS.stage_for_epoch(e, epochs).index for e in range(epochs)] == expected
