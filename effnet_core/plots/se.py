@@ -30,7 +30,7 @@ def overhead_figure(channels: Sequence[int], ratios: Sequence[int],
     Right: the same as a percentage of a 3x3 convolution ``C -> C`` (``9 C^2`` weights).
     Chapter "Squeeze-and-Excitation".
     """
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.4, 3.6))
     for c in channels:
         line = [se_params(c, r) for r in ratios]
         (drawn,) = left.plot(ratios, line, label=f"C = {c}")
@@ -60,17 +60,17 @@ def gate_heatmaps(gates: dict[str, np.ndarray], classes: Sequence[str], title: s
     ``gates[name]`` has shape ``(len(classes), C)``; at most ``max_channels`` columns are drawn.
     Each map is centred on its own mean so the class differences show. Chapter "Squeeze-and-Excitation".
     """
-    fig, axes = plt.subplots(1, len(gates), figsize=(4.6 * len(gates), 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(gates), figsize=(4.1 * len(gates), 3.8), squeeze=False)
     for ax, (name, table) in zip(axes[0], gates.items(), strict=True):
         shown = table[:, :max_channels]
         spread = float(np.abs(shown - shown.mean(0)).max()) or 1e-6
         im = ax.imshow(shown - shown.mean(0), aspect="auto", cmap="RdBu_r", vmin=-spread, vmax=spread,
                        interpolation="nearest")
-        ax.set_yticks(range(len(classes)), classes, fontsize=8)
+        ax.set_yticks(range(len(classes)), classes, fontsize=9)
         ax.set_xlabel(f"channel (first {shown.shape[1]} of {table.shape[1]})")
         ax.set_title(name, fontsize=10)
         bar = fig.colorbar(im, ax=ax, fraction=0.05)
-        bar.set_label("class mean gate - mean over classes", fontsize=8)
+        bar.set_label("class mean - mean over classes", fontsize=8)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
