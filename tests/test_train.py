@@ -41,6 +41,15 @@ def tiny_net() -> nn.Module:
     )  # fmt: skip
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models train faster on one thread, and a busy machine does not oversubscribe."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def cifar():
     if not HAVE_CIFAR:
