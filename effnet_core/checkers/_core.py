@@ -15,6 +15,7 @@ and gives it a ``.hint(n)`` method. Introduced in "How this book works".
 from __future__ import annotations
 
 import functools
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -45,7 +46,10 @@ class Result:
 
     def __str__(self) -> str:
         mark = {"pass": "✅ Correct", "fail": "❌ Not yet", "not attempted": "✏️  Not attempted"}
-        return f"{mark[self.status]} ({self.exercise}): {self.message}"
+        text = f"{mark[self.status]} ({self.exercise}): {self.message}"
+        # wrap so the message reads on a narrow web page or notebook without scrolling
+        return "\n".join(textwrap.fill(line, width=88, subsequent_indent="    ")
+                         for line in text.splitlines())
 
 
 class Exercise:
