@@ -34,6 +34,7 @@ from student_edition import ROOT, execute  # noqa: E402
 DATA = ROOT / "book" / "_chapter_compute.json"
 TABLE = ROOT / "book" / "_chapter_compute.md"
 BUDGETS = ("gpu", "cpu", "smoke")
+CELL_TIMEOUT = 600  # seconds, as execute.timeout in _config.yml
 
 
 def device_description() -> str:
@@ -47,13 +48,19 @@ def device_description() -> str:
 
 def measure(chapter: Path, budget: str) -> dict[str, object]:
     """Run ``chapter`` once with ``budget`` and return the measurement record."""
-    load = os.getloadavg()[0]
+    from nbclient.exceptions import CellTimeoutError
+
+    load, start = os.getloadavg()[0], time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / chapter.name
         shutil.copy(chapter, copy)
-        seconds = execute(copy, budget=budget)
+        try:
+            seconds, timed_out = execute(copy, budget=budget, timeout=CELL_TIMEOUT), False
+        except CellTimeoutError:  # a cell ran past the book build's per-cell limit: record it as such
+            seconds, timed_out = time.perf_counter() - start, True
     return {
         "seconds": round(seconds, 1),
+        "timed_out": timed_out,
         "device": device_description(),
         "load_before": round(load, 1),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -64,6 +71,8 @@ def _cell(record: dict | None, unit: str) -> str:
     if not record:
         return "not measured"
     value = record["seconds"] / 60 if unit == "min" else record["seconds"]
+    if record.get("timed_out"):
+        return f"> {value:.1f} {unit}: a cell passed {CELL_TIMEOUT} s (load {record['load_before']:.0f})"
     return f"{value:.1f} {unit} (load {record['load_before']:.0f})"
 
 
