@@ -165,7 +165,32 @@ class StochasticDepth(nn.Module):
         return f"p={self.p}"
 
 
-class MBConv(nn.Module):
+class _ResidualBlock(nn.Module):
+    """What MBConv and Fused-MBConv share: ``block(x)``, plus ``x`` (through stochastic depth)
+    when the shapes allow it, i.e. ``stride == 1`` and ``in_channels == out_channels``."""
+
+    def __init__(self, in_channels: int, out_channels: int, expand_ratio: float, stride: int,
+                 stochastic_depth_prob: float):
+        super().__init__()
+        _check_positive_int("in_channels", in_channels)
+        _check_positive_int("out_channels", out_channels)
+        _check_stride(stride)
+        if expand_ratio < 1:
+            raise ValueError(f"expand_ratio must be >= 1, got {expand_ratio!r}")
+        self.use_res_connect = stride == 1 and in_channels == out_channels
+        self.expanded_channels = make_divisible(in_channels * expand_ratio, 8)
+        self.stochastic_depth = StochasticDepth(stochastic_depth_prob)
+        self.out_channels = out_channels
+        self.block = nn.Sequential()  # filled in by the subclass
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.block(x)
+        if self.use_res_connect:
+            out = self.stochastic_depth(out) + x
+        return out
+
+
+class MBConv(_ResidualBlock):
     """Mobile inverted bottleneck: expand 1x1 -> depthwise kxk -> SE -> project 1x1 (linear).
 
     The residual (with stochastic depth) is used only when ``stride == 1`` and
@@ -185,38 +210,20 @@ class MBConv(nn.Module):
         norm_eps: float = 1e-5,
         activation: ActivationFactory = nn.SiLU,
     ):
-        super().__init__()
-        _check_positive_int("in_channels", in_channels)
-        _check_stride(stride)
-        if expand_ratio < 1:
-            raise ValueError(f"expand_ratio must be >= 1, got {expand_ratio!r}")
-        self.use_res_connect = stride == 1 and in_channels == out_channels
-        expanded = make_divisible(in_channels * expand_ratio, 8)
-        layers: list[nn.Module] = []
+        super().__init__(in_channels, out_channels, expand_ratio, stride, stochastic_depth_prob)
+        expanded = self.expanded_channels
         if expanded != in_channels:
-            layers.append(ConvBNAct(in_channels, expanded, 1, activation=activation, norm_eps=norm_eps))
-        layers.append(
-            ConvBNAct(
-                expanded, expanded, kernel_size, stride, groups=expanded,
-                activation=activation, norm_eps=norm_eps,
-            )
-        )
+            self.block.append(ConvBNAct(in_channels, expanded, 1, activation=activation,
+                                        norm_eps=norm_eps))
+        self.block.append(ConvBNAct(expanded, expanded, kernel_size, stride, groups=expanded,
+                                    activation=activation, norm_eps=norm_eps))
         if se_ratio:
             squeeze = se_squeeze_channels(in_channels, se_ratio)
-            layers.append(SqueezeExcitation(expanded, squeeze, activation))
-        layers.append(ConvBNAct(expanded, out_channels, 1, activation=None, norm_eps=norm_eps))
-        self.block = nn.Sequential(*layers)
-        self.stochastic_depth = StochasticDepth(stochastic_depth_prob)
-        self.out_channels = out_channels
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.block(x)
-        if self.use_res_connect:
-            out = self.stochastic_depth(out) + x
-        return out
+            self.block.append(SqueezeExcitation(expanded, squeeze, activation))
+        self.block.append(ConvBNAct(expanded, out_channels, 1, activation=None, norm_eps=norm_eps))
 
 
-class FusedMBConv(nn.Module):
+class FusedMBConv(_ResidualBlock):
     """Fused-MBConv (EfficientNetV2): one kxk conv replaces expand 1x1 + depthwise kxk.
 
     ``expand_ratio > 1``: kxk conv to the expanded width, then a linear 1x1 projection.
@@ -235,30 +242,13 @@ class FusedMBConv(nn.Module):
         norm_eps: float = 1e-5,
         activation: ActivationFactory = nn.SiLU,
     ):
-        super().__init__()
-        _check_positive_int("in_channels", in_channels)
-        _check_stride(stride)
-        if expand_ratio < 1:
-            raise ValueError(f"expand_ratio must be >= 1, got {expand_ratio!r}")
-        self.use_res_connect = stride == 1 and in_channels == out_channels
-        expanded = make_divisible(in_channels * expand_ratio, 8)
+        super().__init__(in_channels, out_channels, expand_ratio, stride, stochastic_depth_prob)
+        expanded = self.expanded_channels
         if expanded != in_channels:
-            layers: list[nn.Module] = [
-                ConvBNAct(in_channels, expanded, kernel_size, stride, activation=activation,
-                          norm_eps=norm_eps),
-                ConvBNAct(expanded, out_channels, 1, activation=None, norm_eps=norm_eps),
-            ]
+            self.block.append(ConvBNAct(in_channels, expanded, kernel_size, stride,
+                                        activation=activation, norm_eps=norm_eps))
+            self.block.append(ConvBNAct(expanded, out_channels, 1, activation=None,
+                                        norm_eps=norm_eps))
         else:
-            layers = [
-                ConvBNAct(in_channels, out_channels, kernel_size, stride, activation=activation,
-                          norm_eps=norm_eps)
-            ]
-        self.block = nn.Sequential(*layers)
-        self.stochastic_depth = StochasticDepth(stochastic_depth_prob)
-        self.out_channels = out_channels
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.block(x)
-        if self.use_res_connect:
-            out = self.stochastic_depth(out) + x
-        return out
+            self.block.append(ConvBNAct(in_channels, out_channels, kernel_size, stride,
+                                        activation=activation, norm_eps=norm_eps))
