@@ -87,8 +87,8 @@ class TrainConfig:
 PRESETS: dict[str, dict] = {
     "gpu": dict(train_size=None, test_size=None, width_mult=0.5, depth_mult=0.5,
                 config=TrainConfig(epochs=40, batch_size=256)),
-    "cpu": dict(train_size=3000, test_size=500, width_mult=0.25, depth_mult=0.25,
-                config=TrainConfig(epochs=5, batch_size=100, eval_batch_size=500)),
+    "cpu": dict(train_size=4000, test_size=1000, width_mult=0.25, depth_mult=0.25,
+                config=TrainConfig(epochs=8, batch_size=100, eval_batch_size=500)),
     "smoke": dict(train_size=200, test_size=100, width_mult=0.25, depth_mult=0.25,
                   config=TrainConfig(epochs=2, batch_size=50, progress=False)),
 }  # fmt: skip
