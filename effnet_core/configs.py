@@ -150,6 +150,18 @@ def scale_stages(
     return tuple(stage.scaled(width_mult, depth_mult) for stage in stages)
 
 
+def scale_b0(width_mult: float = 1.0, depth_mult: float = 1.0
+             ) -> tuple[tuple[StageConfig, ...], int, int]:
+    """B0 grown by width and depth multipliers: ``(stages, stem_channels, head_channels)``.
+
+    The one place B1-B7, compound scaling and the phi explorer scale B0.
+    Introduced in the chapter "Compound scaling".
+    """
+    return (scale_stages(B0_STAGES, width_mult, depth_mult),
+            round_filters(B0_STEM_CHANNELS, width_mult),
+            round_filters(B0_HEAD_CHANNELS, width_mult))
+
+
 def stage_table(
     stages: Sequence[StageConfig],
     image_size: int = 224,

@@ -15,12 +15,10 @@ import torch
 from torch import nn
 
 from .configs import (
-    B0_HEAD_CHANNELS,
-    B0_STAGES,
-    B0_STEM_CHANNELS,
     V1_SCALES,
     V2_STAGES,
     StageConfig,
+    scale_b0,
     scale_stages,
 )
 from .layers import ConvBNAct, FusedMBConv, MBConv
@@ -154,10 +152,11 @@ class EfficientNet(nn.Module):
 def _v1(name: str, num_classes: int, dropout: float | None, stochastic_depth_prob: float
         ) -> EfficientNet:
     scale = V1_SCALES[name]
+    stages, stem_channels, head_channels = scale_b0(scale.width, scale.depth)
     return EfficientNet(
-        scale_stages(B0_STAGES, scale.width, scale.depth),
-        stem_channels=round_filters(B0_STEM_CHANNELS, scale.width),
-        head_channels=round_filters(B0_HEAD_CHANNELS, scale.width),
+        stages,
+        stem_channels=stem_channels,
+        head_channels=head_channels,
         num_classes=num_classes,
         dropout=scale.dropout if dropout is None else dropout,
         stochastic_depth_prob=stochastic_depth_prob,
@@ -270,13 +269,8 @@ def compound_spec(
     Shared by :func:`compound_scaled` and the phi explorer. Introduced in the chapter "Compound scaling".
     """
     m = compound_multipliers(phi, alpha, beta, gamma)
-    return ScaledSpec(
-        multipliers=m,
-        stages=scale_stages(B0_STAGES, m.width, m.depth),
-        stem_channels=round_filters(B0_STEM_CHANNELS, m.width),
-        head_channels=round_filters(B0_HEAD_CHANNELS, m.width),
-        resolution=round(base_resolution * m.resolution),
-    )
+    stages, stem_channels, head_channels = scale_b0(m.width, m.depth)
+    return ScaledSpec(m, stages, stem_channels, head_channels, round(base_resolution * m.resolution))
 
 
 def compound_scaled(

@@ -21,10 +21,14 @@ from functools import lru_cache
 
 import ipywidgets as widgets
 
-from .configs import B0_HEAD_CHANNELS, B0_STAGES, B0_STEM_CHANNELS, V1_SCALES, StageConfig, scale_stages
+from .configs import (
+    V1_SCALES,
+    StageConfig,
+    scale_b0,
+)
 from .counting import estimate_cost
 from .model import ScaledSpec, compound_spec
-from .scaling import PAPER_ALPHA, PAPER_BETA, PAPER_GAMMA, flops_factor_per_phi, round_filters
+from .scaling import PAPER_ALPHA, PAPER_BETA, PAPER_GAMMA, flops_factor_per_phi
 
 PHI_MAX = 7.0
 CURVE_STEP = 1.0  # the curve is nearly straight on a log scale; 8 points keep a live update fast
@@ -69,8 +73,7 @@ def scaled_cost(width: float = 1.0, depth: float = 1.0, resolution: int = 224) -
     Counted from the stage table (:func:`effnet_core.counting.estimate_cost`); no model is built.
     Introduced in the chapter "Compound scaling".
     """
-    return _count(scale_stages(B0_STAGES, width, depth), round_filters(B0_STEM_CHANNELS, width),
-                  round_filters(B0_HEAD_CHANNELS, width), resolution)
+    return _count(*scale_b0(width, depth), resolution)
 
 
 def explorer_frame(
