@@ -13,6 +13,15 @@ PORT ?= 8000
 JB := $(VENV)/bin/jupyter-book
 PYTEST := $(PY) -m pytest -q -p no:cacheprovider
 
+# CIFAR-10 for the chapters and tests: the shared data folder beside the checkout when it exists
+# (a reader's machine downloads into ~/.cache/effnet_core instead). Set EFFNET_DATA to override.
+SHARED_DATA := $(abspath ../shared/data)
+ifeq ($(EFFNET_DATA),)
+ifneq ($(wildcard $(SHARED_DATA)/cifar-10-batches-bin),)
+export EFFNET_DATA := $(SHARED_DATA)
+endif
+endif
+
 # The stages of `make test`, run in this order. To add a stage (e.g. the student edition),
 # define its target below and append its name here.
 TEST_STAGES := lint unit site student site-check browser

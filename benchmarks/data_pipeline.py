@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from effnet_core.augment import DeviceData, TrainAugment, per_image_augment
+from effnet_core.augment import DeviceData, TrainAugment
+from effnet_core.book.baselines import per_image_augment
 from effnet_core.data import load_cifar10
 
 SIZE, MAGNITUDE, BATCH = 24, 10.0, 256

@@ -13,7 +13,7 @@ import argparse
 import statistics
 import time
 
-from effnet_core.widgets import explorer_frame, frame_html, macs_curve
+from effnet_core.book.widgets import explorer_frame, frame_html, macs_curve
 
 BUDGET_MS = 20.0
 

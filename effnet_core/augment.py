@@ -149,7 +149,7 @@ def _translate(axis: int) -> Callable[[torch.Tensor], torch.Tensor]:
     return theta
 
 
-# colour ops: (images, strength in [0, 1] per image, generator) -> images
+# color ops: (images, strength in [0, 1] per image, generator) -> images
 COLOR_OPS: dict[str, Callable] = {
     "autocontrast": _autocontrast,
     "brightness": _brightness,
@@ -180,8 +180,8 @@ def rand_augment(
 
     Each image gets ``num_ops`` ops drawn uniformly (with replacement) from
     :data:`RANDAUGMENT_OPS`, at strength ``magnitude / 30`` of the op's full range
-    (30 = rotate 30 degrees, shear 0.3, translate 30 %, colour factors 1 +- 0.9) with a
-    random sign. Each op runs once on all the images that drew it; the colour ops come
+    (30 = rotate 30 degrees, shear 0.3, translate 30 %, color factors 1 +- 0.9) with a
+    random sign. Each op runs once on all the images that drew it; the color ops come
     first, then the geometric ones are composed into one affine warp per image (one
     ``grid_sample`` for the batch). ``magnitude=0`` changes nothing.
     """
@@ -325,54 +325,3 @@ class DeviceData:
         for step in range(steps):
             index = order[step * batch_size : (step + 1) * batch_size]
             yield self.images[index], self.labels[index]
-
-
-def per_image_augment(
-    image: np.ndarray,
-    rng: np.random.Generator,
-    image_size: int = 32,
-    magnitude: float = 0.0,
-    padding: int = 4,
-) -> np.ndarray:
-    """The conventional pipeline, one image at a time with PIL: the baseline :class:`TrainAugment`
-    is compared against (``benchmarks/data_pipeline.py``). uint8 ``(3, H, W)`` -> float32.
-
-    Same steps (crop with padding, flip, two RandAugment-style ops, resize, normalize), the way a
-    torchvision ``transforms.Compose`` runs them inside a ``DataLoader``.
-    """
-    from PIL import Image, ImageEnhance, ImageOps
-
-    picture = Image.fromarray(np.ascontiguousarray(image.transpose(1, 2, 0)))
-    w, h = picture.size
-    canvas = Image.new("RGB", (w + 2 * padding, h + 2 * padding))
-    canvas.paste(picture, (padding, padding))
-    x, y = rng.integers(0, 2 * padding + 1, 2)
-    picture = canvas.crop((x, y, x + w, y + h))
-    if rng.random() < 0.5:
-        picture = picture.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-    s = magnitude / MAX_MAGNITUDE
-    for _ in range(2 if magnitude > 0 else 0):
-        sign = rng.choice([-1.0, 1.0])
-        op = rng.integers(0, 8)
-        if op == 0:
-            picture = picture.rotate(30 * s * sign, resample=Image.Resampling.BILINEAR)
-        elif op == 1:
-            shear = (1, 0.3 * s * sign, 0, 0, 1, 0)
-            picture = picture.transform(picture.size, Image.Transform.AFFINE, shear)
-        elif op == 2:
-            shift = (1, 0, 0.3 * s * sign * w, 0, 1, 0)
-            picture = picture.transform(picture.size, Image.Transform.AFFINE, shift)
-        elif op == 3:
-            picture = ImageEnhance.Color(picture).enhance(1 + 0.9 * s * sign)
-        elif op == 4:
-            picture = ImageEnhance.Contrast(picture).enhance(1 + 0.9 * s * sign)
-        elif op == 5:
-            picture = ImageEnhance.Brightness(picture).enhance(1 + 0.9 * s * sign)
-        elif op == 6:
-            picture = ImageOps.solarize(picture, int(255 * (1 - s)))
-        else:
-            picture = ImageOps.posterize(picture, 8 - int(round(4 * s)))
-    picture = picture.resize((image_size, image_size), Image.Resampling.BILINEAR)
-    array = np.asarray(picture, dtype=np.float32) / 255
-    mean, std = np.array(CIFAR10_MEAN, np.float32), np.array(CIFAR10_STD, np.float32)
-    return ((array - mean) / std).transpose(2, 0, 1)

@@ -11,7 +11,6 @@ Introduced in the chapter "Progressive learning".
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -43,20 +42,3 @@ def class_activation_maps(
     low = cams.flatten(1).amin(1).view(-1, 1, 1)
     high = cams.flatten(1).amax(1).view(-1, 1, 1)
     return (cams - low) / (high - low).clamp_min(1e-8), logits
-
-
-def plot_cams(images: torch.Tensor, cams: torch.Tensor, titles: list[str]):
-    """Top row: the uint8 images ``(B, 3, H, W)``; bottom row: the same with the CAM overlaid."""
-    n = len(images)
-    fig, axes = plt.subplots(2, n, figsize=(1.6 * n, 3.4), constrained_layout=True, squeeze=False)
-    for i in range(n):
-        picture = images[i].permute(1, 2, 0).cpu().numpy()
-        h, w = picture.shape[:2]
-        axes[0, i].imshow(picture)
-        axes[0, i].set_title(titles[i], fontsize=8)
-        axes[1, i].imshow(picture)
-        extent = (-0.5, w - 0.5, h - 0.5, -0.5)
-        axes[1, i].imshow(cams[i].cpu().numpy(), cmap="jet", alpha=0.5, extent=extent)
-        for ax in axes[:, i]:
-            ax.axis("off")
-    return fig

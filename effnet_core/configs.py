@@ -3,7 +3,7 @@
 * :data:`B0_STAGES` is the body of Table 1 of the EfficientNet paper.
 * :data:`V1_SCALES` holds the released (width, depth, resolution, dropout) of B0-B7.
   They are a hand-tuned table, *not* exactly ``alpha**phi`` etc. (chapter "Compound scaling").
-* :data:`V2_STAGES` holds EfficientNetV2-S/M/L as in the reference code (V2-S's last stage
+* :data:`V2_VARIANTS` holds EfficientNetV2-S/M/L as in the reference code (V2-S's last stage
   has 256 channels; the first version of the paper printed 272).
 
 Introduced in the chapter "EfficientNet-B0".
@@ -104,7 +104,7 @@ class V2Setting:
     head_channels: int = 1280
 
 
-V2_STAGES: dict[str, V2Setting] = {
+V2_VARIANTS: dict[str, V2Setting] = {
     "s": V2Setting(
         (
             _fused(1, 3, 1, 24, 24, 2),

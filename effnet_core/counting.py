@@ -14,15 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 from torch.func import functional_call
 from torch.utils.flop_counter import FlopCounterMode
 
-from .configs import StageConfig
-from .layers import se_squeeze_channels
+from .configs import StageConfig, scale_b0
+from .layers import MBConv, SqueezeExcitation, se_squeeze_channels
 from .scaling import make_divisible
+
+if TYPE_CHECKING:
+    from .model import ScaledSpec
 
 
 def count_params(model: nn.Module, trainable_only: bool = False) -> int:
@@ -104,16 +108,24 @@ def _meta_forward(model: nn.Module, image_size: int, hooks: dict[str, nn.Module]
 
 
 def _run_on_meta(model: nn.Module, image_size: int) -> None:
-    """Forward a ``(1, 3, S, S)`` meta tensor in eval mode without touching the real weights."""
-    stride = getattr(model, "total_stride", 1)
-    _check_image_size(image_size, stride)
+    """Forward a ``(1, 3, S, S)`` meta tensor after checking ``S`` against the model's stride."""
+    _check_image_size(image_size, getattr(model, "total_stride", 1))
+    meta_forward(model, (1, 3, image_size, image_size))
+
+
+def meta_forward(model: nn.Module, input_shape: Sequence[int]) -> torch.Tensor:
+    """Run ``model`` in eval mode on an empty ``input_shape`` tensor on the ``meta`` device.
+
+    Shapes flow through every layer (so forward hooks see them) but nothing is computed and the
+    real weights are not touched: counting B7 at 600 px costs nothing. The one meta-device
+    forward of the package (counting, :mod:`effnet_core.training_cost`).
+    """
     meta_state = {k: torch.empty_like(v, device="meta") for k, v in model.state_dict().items()}
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            x = torch.empty(1, 3, image_size, image_size, device="meta")
-            functional_call(model, meta_state, (x,))
+            return functional_call(model, meta_state, (torch.empty(tuple(input_shape), device="meta"),))
     finally:
         model.train(was_training)
 
@@ -244,3 +256,90 @@ def estimate_cost(
     rows.append({"part": "classifier", "params": head_channels * num_classes + num_classes,
                  "macs": head_channels * num_classes, "output": (num_classes,)})
     return rows
+
+
+def _count(stages: tuple[StageConfig, ...], stem: int, head: int, resolution: int) -> tuple[int, int]:
+    rows = estimate_cost(stages, resolution, stem_channels=stem, head_channels=head)
+    return sum(r["params"] for r in rows), sum(r["macs"] for r in rows)  # type: ignore[misc]
+
+
+def spec_cost(spec: ScaledSpec) -> tuple[int, int]:
+    """``(params, MACs)`` of a scaled network (:func:`effnet_core.model.compound_spec`), from its table."""
+    return _count(spec.stages, spec.stem_channels, spec.head_channels, spec.resolution)
+
+
+def scaled_cost(width: float = 1.0, depth: float = 1.0, resolution: int = 224) -> tuple[int, int]:
+    """``(params, MACs)`` of B0 scaled by any width and depth multipliers at any input size.
+
+    Counted from the stage table (:func:`effnet_core.counting.estimate_cost`); no model is built.
+    Introduced in the chapter "Compound scaling".
+    """
+    return _count(*scale_b0(width, depth), resolution)
+
+
+def params_and_macs(block: nn.Module, input_shape: Sequence[int]) -> tuple[int, int]:
+    """Parameters and multiply-adds of one forward pass of ``block`` on ``(1, *input_shape)``.
+
+    MACs are ``torch.utils.flop_counter`` FLOPs / 2 (convolutions and matrix products).
+    Introduced in the chapter "MBConv".
+    """
+    x = torch.zeros(1, *input_shape)
+    was_training = block.training
+    block.eval()
+    counter = FlopCounterMode(display=False)
+    try:
+        with torch.no_grad(), counter:
+            block(x)
+    finally:
+        block.train(was_training)
+    return sum(p.numel() for p in block.parameters()), counter.get_total_flops() // 2
+
+
+MBCONV_PARTS = ("expand 1x1", "depthwise kxk", "SE", "project 1x1", "BatchNorm")
+
+
+def sublayer_costs(model: nn.Module, image_size: int) -> list[dict[str, object]]:
+    """For every :class:`MBConv` in ``model``: its params and MACs split over :data:`MBCONV_PARTS`.
+
+    Uses :func:`effnet_core.counting.layer_costs` (one meta-device forward pass).
+    Chapter "MBConv".
+    """
+    part_of: dict[str, tuple[str, str]] = {}
+    blocks = [(name, m) for name, m in model.named_modules() if isinstance(m, MBConv)]
+    for name, block in blocks:
+        steps = list(block.block.named_children())
+        for i, (step_name, step) in enumerate(steps):
+            for leaf_name, leaf in step.named_modules():
+                full = f"{name}.block.{step_name}.{leaf_name}".rstrip(".")
+                if isinstance(step, SqueezeExcitation):
+                    part = "SE"
+                elif isinstance(leaf, nn.BatchNorm2d):
+                    part = "BatchNorm"
+                elif isinstance(leaf, nn.Conv2d):
+                    part = ("depthwise kxk" if leaf.groups > 1 else
+                            "project 1x1" if i == len(steps) - 1 else "expand 1x1")
+                else:
+                    continue
+                part_of[full] = (name, part)
+    zeros = {f"{what} {part}": 0 for what in ("params", "macs") for part in MBCONV_PARTS}
+    rows = {name: {"block": name, **zeros} for name, _ in blocks}
+    for cost in layer_costs(model, image_size):
+        if cost.name in part_of:
+            block_name, part = part_of[cost.name]
+            rows[block_name][f"params {part}"] += cost.params
+            rows[block_name][f"macs {part}"] += cost.macs
+    return list(rows.values())
+
+
+def se_params(channels: int, r: float) -> int:
+    """Parameters of an SE layer on ``channels`` with reduction ``r``: two 1x1 maps with biases.
+
+    ``2 * C * (C // r) + (C // r) + C``, with the bottleneck ``max(1, C // r)``.
+    Introduced in the chapter "Squeeze-and-Excitation".
+    """
+    if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
+        raise ValueError(f"channels must be a positive integer, got {channels!r}")
+    if not r >= 1:
+        raise ValueError(f"r must be >= 1, got {r!r}")
+    squeeze = max(1, int(channels // r))
+    return 2 * channels * squeeze + squeeze + channels

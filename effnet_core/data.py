@@ -5,9 +5,7 @@ is 1 label byte followed by 3072 image bytes (red, green, blue planes of 32x32).
 Where the files live, in order of preference:
 
 1. the ``root`` argument, else the ``EFFNET_DATA`` environment variable;
-2. a folder ``shared/data`` beside the checkout or one of the current folder's parents
-   (so a notebook run from ``chapters/`` finds ``../../shared/data`` by itself);
-3. the cache folder ``~/.cache/effnet_core``, downloading the archive there if needed.
+2. the cache folder ``~/.cache/effnet_core``, downloading the archive there if needed.
 
 A folder that already contains ``cifar-10-batches-bin/`` is used as it is. Every file is
 checked against the published md5; a successful check is remembered (by path, size and
@@ -142,24 +140,13 @@ def _verify_folder(folder: Path, checksums: dict[str, str]) -> None:
         verify_file(folder / name, md5)
 
 
-def _local_shared_root() -> Path | None:
-    """``shared/data`` beside the checkout or beside one of the current folder's parents."""
-    here = Path.cwd().resolve()
-    candidates = [Path(__file__).resolve().parents[2] / "shared" / "data"]
-    candidates += [p / "shared" / "data" for p in (here, *here.parents)]
-    for candidate in candidates:
-        if (candidate / FOLDER).is_dir():
-            return candidate
-    return None
-
-
 def resolve_root(root: str | Path | None = None) -> Path:
     """The folder that holds (or will hold) ``cifar-10-batches-bin/``; see the module docstring."""
     if root is not None:
         return Path(root).expanduser()
     if os.environ.get(DATA_ENV):
         return Path(os.environ[DATA_ENV]).expanduser()
-    return _local_shared_root() or CACHE_DIR
+    return CACHE_DIR
 
 
 def _download(url: str, target: Path) -> None:

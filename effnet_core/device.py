@@ -38,6 +38,18 @@ def pick_device(prefer: str | None = None) -> torch.device:
     return torch.device("cpu")
 
 
+def synchronize(device: torch.device | str) -> None:
+    """Wait until ``device`` has finished its queued work (CUDA, MPS); a no-op on CPU.
+
+    Needed around every timing on a GPU, whose kernels run asynchronously.
+    """
+    device = torch.device(device)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
 @dataclass(frozen=True)
 class Budget:
     """A named compute budget (``gpu``, ``cpu`` or ``smoke``) and the device it runs on."""

@@ -16,7 +16,7 @@ from torch import nn
 
 from .configs import (
     V1_SCALES,
-    V2_STAGES,
+    V2_VARIANTS,
     StageConfig,
     scale_b0,
     scale_stages,
@@ -166,7 +166,7 @@ def _v1(name: str, num_classes: int, dropout: float | None, stochastic_depth_pro
 
 def _v2(name: str, num_classes: int, dropout: float | None, stochastic_depth_prob: float
         ) -> EfficientNet:
-    setting = V2_STAGES[name]
+    setting = V2_VARIANTS[name]
     return EfficientNet(
         setting.stages,
         stem_channels=setting.stages[0].in_channels,
@@ -314,7 +314,7 @@ def efficientnet_v2_cifar(
     Built by the same code as :func:`efficientnet_v2_s`. Introduced in the chapter
     "Progressive learning".
     """
-    setting = V2_STAGES["s"]
+    setting = V2_VARIANTS["s"]
     stages = scale_stages(setting.stages, width_mult, depth_mult)
     return EfficientNet(
         stages,

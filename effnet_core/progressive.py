@@ -21,8 +21,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-import matplotlib.pyplot as plt
-
 
 @dataclass(frozen=True)
 class Stage:
@@ -126,30 +124,3 @@ class ProgressiveSchedule:
 
 
 CIFAR_DEFAULTS = ProgressiveSchedule()
-
-
-def plot_schedule(schedule: ProgressiveSchedule, epochs: int, axes=None):
-    """Step plots of image size, RandAugment magnitude, mixup alpha and dropout per epoch.
-
-    Returns the matplotlib figure. Pass ``axes`` (four of them) to draw into existing ones.
-    """
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
-    stages = [schedule.stage_for_epoch(e, epochs) for e in range(epochs)]
-    if axes is None:
-        fig, axes = plt.subplots(1, 4, figsize=(13, 2.8), constrained_layout=True)
-    else:
-        fig = axes[0].figure
-    panels = [
-        ("image size (px)", "image_size"),
-        ("RandAugment magnitude", "magnitude"),
-        ("mixup alpha", "mixup_alpha"),
-        ("dropout", "dropout"),
-    ]
-    x = list(range(1, epochs + 1))
-    for ax, (title, field) in zip(axes, panels, strict=True):
-        ax.step(x, [getattr(s, field) for s in stages], where="mid", marker="o")
-        ax.set_title(title)
-        ax.set_xlabel("epoch")
-        ax.grid(alpha=0.3)
-    return fig

@@ -75,7 +75,7 @@ class Multipliers:
         return self.depth * self.width**2 * self.resolution**2
 
 
-def check_coefficients(alpha: float, beta: float, gamma: float) -> tuple[float, float, float]:
+def validate_coefficients(alpha: float, beta: float, gamma: float) -> tuple[float, float, float]:
     """Validate compound-scaling coefficients (each a finite number >= 1)."""
     return (
         _check_finite("alpha", alpha, 1.0),
@@ -95,7 +95,7 @@ def compound_multipliers(
     ``phi`` is any finite real number >= 0. Introduced in the chapter "Compound scaling".
     """
     phi = _check_finite("phi", phi, 0.0)
-    alpha, beta, gamma = check_coefficients(alpha, beta, gamma)
+    alpha, beta, gamma = validate_coefficients(alpha, beta, gamma)
     # log of the FLOPs factor; beyond ~700 the multipliers overflow a float
     if phi * (math.log(alpha) + 2 * math.log(beta) + 2 * math.log(gamma)) > 700:
         raise ValueError(f"phi must be small enough for finite multipliers (e.g. <= 100), got {phi!r}")
@@ -106,5 +106,5 @@ def flops_factor_per_phi(
     alpha: float = PAPER_ALPHA, beta: float = PAPER_BETA, gamma: float = PAPER_GAMMA
 ) -> float:
     """``alpha * beta**2 * gamma**2``: how much FLOPs grow for each unit of phi (about 2)."""
-    alpha, beta, gamma = check_coefficients(alpha, beta, gamma)
+    alpha, beta, gamma = validate_coefficients(alpha, beta, gamma)
     return alpha * beta**2 * gamma**2

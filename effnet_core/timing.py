@@ -14,6 +14,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .device import synchronize
+from .precision import choose_precision
+
 
 @dataclass(frozen=True)
 class StepTiming:
@@ -31,13 +34,6 @@ class StepTiming:
         return f"{self.median_ms:.2f} ms/step (median of {self.repeats} on {self.device}{mem})"
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    elif device.type == "mps":
-        torch.mps.synchronize()
-
-
 def time_fn(fn: Callable[[], object], device: torch.device | str = "cpu", *,
             repeats: int = 10, warmup: int = 2) -> StepTiming:
     """Time ``fn()`` ``repeats`` times after ``warmup`` calls; report the median.
@@ -51,14 +47,14 @@ def time_fn(fn: Callable[[], object], device: torch.device | str = "cpu", *,
     device = torch.device(device)
     for _ in range(warmup):
         fn()
-    _sync(device)
+    synchronize(device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
-        _sync(device)
+        synchronize(device)
         times.append((time.perf_counter() - start) * 1e3)
     peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
     return StepTiming(statistics.median(times), min(times), max(times), repeats, str(device), peak)
@@ -76,7 +72,8 @@ def time_training_step(
 ) -> StepTiming:
     """Time one forward + backward pass of ``model`` on random input of ``input_shape``.
 
-    ``amp`` uses bfloat16 autocast on CUDA (ignored elsewhere); ``channels_last`` converts
+    ``amp`` uses the precision policy of :func:`effnet_core.precision.choose_precision` (bf16 on
+    compute capability >= 8.0, fp16 on older GPUs, float32 on CPU); ``channels_last`` converts
     model and input memory format.
     """
     device = torch.device(device)
@@ -85,10 +82,10 @@ def time_training_step(
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
-    use_amp = amp and device.type == "cuda"
+    precision = choose_precision(device, amp)
 
     def step() -> None:
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+        with precision.autocast():
             out = model(x)
         out.float().sum().backward()
         model.zero_grad(set_to_none=True)

@@ -12,9 +12,8 @@ import math
 
 import torch
 from torch import nn
-from torch.func import functional_call
 
-from .counting import layer_costs
+from .counting import layer_costs, meta_forward
 
 # Leaf layers whose output is their input (or is not kept for backward in eval-mode shape tracing).
 _PASS_THROUGH = ("Dropout", "StochasticDepth", "Identity", "AdaptiveAvgPool2d")
@@ -119,14 +118,9 @@ def conv_traffic(module: nn.Module, input_shape: tuple[int, ...], bytes_per_elem
         totals[1] += bytes_per_element * (inputs[0].numel() + output.numel() + weights)
 
     handles = [m.register_forward_hook(hook) for m in module.modules() if isinstance(m, nn.Conv2d)]
-    meta_state = {k: torch.empty_like(v, device="meta") for k, v in module.state_dict().items()}
-    was_training = module.training
-    module.eval()
     try:
-        with torch.no_grad():
-            functional_call(module, meta_state, (torch.empty(input_shape, device="meta"),))
+        meta_forward(module, input_shape)
     finally:
-        module.train(was_training)
         for handle in handles:
             handle.remove()
     return totals[0], totals[1]

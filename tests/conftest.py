@@ -10,6 +10,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
 
+# The CIFAR-10 files for tests: $EFFNET_DATA if set, else the shared data folder beside the
+# checkout (the package itself knows nothing about that folder).
+_SHARED_DATA = ROOT.parent / "shared" / "data"
+if not os.environ.get("EFFNET_DATA") and (_SHARED_DATA / "cifar-10-batches-bin").is_dir():
+    os.environ["EFFNET_DATA"] = str(_SHARED_DATA)
+
 
 def skip_or_fail(reason: str) -> None:
     """Skip the test, except under CI (``CI=true``), where a missing prerequisite is a failure."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import effnet_core
+
 CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
 
 
@@ -19,7 +21,10 @@ def tagged_source(notebook: str, tag: str = "by-hand") -> str:
 
 
 def load_by_hand(notebook: str, tag: str = "by-hand") -> dict[str, object]:
-    """Execute the cells tagged ``tag`` (the code a chapter builds by hand) and return their namespace."""
-    namespace: dict[str, object] = {"__name__": f"chapter_{Path(notebook).stem}"}
+    """Execute the cells tagged ``tag`` (the code a chapter builds by hand) and return their namespace.
+
+    The namespace starts with ``ec`` (``import effnet_core as ec``), as every chapter's first cell does.
+    """
+    namespace: dict[str, object] = {"__name__": f"chapter_{Path(notebook).stem}", "ec": effnet_core}
     exec(compile(tagged_source(notebook, tag), notebook, "exec"), namespace)  # noqa: S102
     return namespace

@@ -1,0 +1,148 @@
+"""Checkers for the chapter "EfficientNet-B0": the search reward, an MBConv's parameters, feature sizes."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from ...configs import B0_STAGES
+from ...layers import MBConv
+from ...scaling import make_divisible
+from ._core import exercise, expect
+
+REWARD_CASES = ((0.75, 400e6, 400e6, -0.07), (0.76, 800e6, 400e6, -0.07), (0.70, 200e6, 400e6, -0.07),
+                (0.78, 1.2e9, 600e6, -0.15))
+
+
+@exercise(
+    "b0-search-reward",
+    hints=[
+        "The objective multiplies the accuracy by a factor that depends on FLOPS(m) / T.",
+        "At FLOPS(m) = T the factor is exactly 1; w < 0 makes it shrink for bigger models.",
+        "Test it by hand: at FLOPS = T the factor is 1; at FLOPS = 2T it is 2 to the power w (about 0.95).",
+    ],
+)
+def check_search_reward(search_reward: Callable[..., float]) -> str:
+    """Check ``search_reward(acc, flops, target=400e6, w=-0.07)`` (chapter "EfficientNet-B0")."""
+    expect(callable(search_reward), "pass your function itself, e.g. check(search_reward).")
+    for acc, flops, target, w in REWARD_CASES:
+        got = float(search_reward(acc, flops, target=target, w=w))
+        want = acc * (flops / target) ** w
+        if math.isclose(got, want, rel_tol=1e-9):
+            continue
+        case = f"(acc={acc}, flops={flops:.3g}, target={target:.3g}, w={w})"
+        expect(not (flops > target and got > acc),
+               f"{case}: your reward grows with FLOPS. A bigger model must be penalised: w is negative, "
+               "and the ratio is FLOPS(m) / T, not T / FLOPS(m).")
+        expect(not (flops != target and got in (0.0, acc)),
+               f"{case}: the objective is a soft trade-off, not a hard limit: a model off the target "
+               "gets a small bonus or penalty, never exactly ACC or 0.")
+        expect(not math.isclose(got, acc * flops**w, rel_tol=1e-9),
+               f"{case}: divide FLOPS by the target T, so that a model exactly at T keeps its accuracy.")
+        expect(not math.isclose(got, acc + w * math.log(flops / target), rel_tol=1e-9),
+               f"{case}: accuracy and the FLOPS term multiply; they are not added.")
+        expect(False, f"search_reward{case} gave {got:.6f}, expected {want:.6f}.")
+    return "your reward matches ACC(m) x [FLOPS(m)/T]^w, including other targets and exponents."
+
+
+MBCONV_CASES = ((32, 16, 1, 3), (16, 24, 6, 3), (40, 80, 6, 3), (112, 192, 6, 5), (192, 192, 6, 5))
+
+
+def _mbconv_formula(c_in: int, c_out: int, expand: int, k: int, *, bn: bool = True,
+                    se_from_expanded: bool = False, full_depthwise: bool = False, se_bias: bool = True,
+                    always_expand: bool = False) -> int:
+    """Parameters of an MBConv, with switches that reproduce common mistakes."""
+    e = make_divisible(c_in * expand, 8)
+    per_bn = 2 if bn else 0
+    total = 0
+    if e != c_in or always_expand:
+        total += c_in * e + per_bn * e
+    total += (e * e if full_depthwise else e) * k * k + per_bn * e
+    s = max(1, int((e if se_from_expanded else c_in) * 0.25))
+    total += 2 * e * s + ((e + s) if se_bias else 0)
+    total += e * c_out + per_bn * c_out
+    return total
+
+
+@exercise(
+    "b0-mbconv-params",
+    hints=[
+        "Go layer by layer: expand 1x1 (skipped when expand_ratio is 1), depthwise kxk, SE (two 1x1 convs "
+        "with bias), project 1x1. Every conv but SE's is followed by a BatchNorm.",
+        "A BatchNorm has 2 learned parameters per channel; a depthwise kxk conv has k*k weights per channel.",
+        "SE squeezes to max(1, int(c_in * se_ratio)) channels, computed from the block's INPUT channels.",
+    ],
+)
+def check_mbconv_params(mbconv_params: Callable[..., int]) -> str:
+    """Check ``mbconv_params(c_in, c_out, expand_ratio, kernel_size)`` against ``effnet_core.MBConv``."""
+    expect(callable(mbconv_params), "pass your function itself, e.g. check(mbconv_params).")
+    mistakes = (
+        ({"bn": False}, "you left out the BatchNorm parameters (2 per channel after each conv but SE's)."),
+        ({"se_from_expanded": True}, "EfficientNet's SE squeezes to int(0.25 * c_in), the block's INPUT "
+                                     "channels, not the expanded ones."),
+        ({"full_depthwise": True}, "the kxk convolution is depthwise: k*k weights per channel, not per pair "
+                                   "of channels."),
+        ({"se_bias": False}, "the two 1x1 convolutions of SE have biases."),
+        ({"always_expand": True}, "with expand_ratio = 1 there is no expansion convolution."),
+    )
+    for c_in, c_out, expand, k in MBCONV_CASES:
+        got = mbconv_params(c_in, c_out, expand, k)
+        want = sum(p.numel() for p in MBConv(c_in, c_out, expand, k, 1).parameters())
+        case = f"mbconv_params({c_in}, {c_out}, {expand}, {k})"
+        expect(isinstance(got, int) and not isinstance(got, bool),
+               f"{case}: return a Python int, got {type(got).__name__}.")
+        if got == want:
+            continue
+        for switches, message in mistakes:
+            expect(got != _mbconv_formula(c_in, c_out, expand, k, **switches), f"{case}: {message}")
+        expect(False, f"{case} gave {got:,}, but the block has {want:,} parameters.")
+    return "your count matches effnet_core.MBConv for every block shape tried."
+
+
+SIZES = (224, 240, 300, 380, 456, 33)
+
+
+def _sizes(image_size: int, *, ceil: bool = True, stem_stride: int = 2, shift: bool = False) -> list[int]:
+    """Input resolution of each row of Table 1 (stem, stages 1-7, head), with switches for mistakes."""
+    strides = [stem_stride, *(s.stride for s in B0_STAGES)]
+    sizes = [image_size]
+    for stride in strides:
+        sizes.append(-(-sizes[-1] // stride) if ceil else sizes[-1] // stride)
+    return sizes[1:] + [sizes[-1]] if shift else sizes
+
+
+@exercise(
+    "b0-feature-sizes",
+    hints=[
+        "Start from the image size; the stem and each stage's first block divide it by their stride.",
+        "The rows of Table 1 give the resolution at the INPUT of each row, so the list starts with the "
+        "image size itself and has 9 entries (stem, 7 stages, head).",
+        "A stride-2 convolution with 'same' padding turns an odd size n into (n + 1) / 2: round up.",
+    ],
+)
+def check_feature_sizes(feature_sizes: Callable[[int], list[int]]) -> str:
+    """Check ``feature_sizes(image_size)``: the input resolution of each row of Table 1 (B0's strides)."""
+    expect(callable(feature_sizes), "pass your function itself, e.g. check(feature_sizes).")
+    for size in SIZES:
+        got = feature_sizes(size)
+        want = _sizes(size)
+        expect(isinstance(got, list | tuple) and all(isinstance(v, int) for v in got),
+               f"feature_sizes({size}): return a list of ints, got {got!r}.")
+        got = list(got)
+        if got == want:
+            continue
+        expect(len(got) == len(want),
+               f"feature_sizes({size}): Table 1 has {len(want)} rows (stem, 7 stages, head); you gave "
+               f"{len(got)} sizes.")
+        floor = _sizes(size, ceil=False)
+        if got == floor:
+            i = next(i for i, (w, f) in enumerate(zip(want, floor, strict=True)) if w != f)
+            expect(False, f"feature_sizes({size}): a stride-2 'same' convolution rounds odd sizes UP "
+                          f"({want[i - 1]} -> {want[i]}, not {floor[i]}); it does not floor them.")
+        expect(got != _sizes(size, shift=True),
+               f"feature_sizes({size}): give each row's INPUT resolution (the first is the image itself), "
+               "not its output.")
+        expect(got != _sizes(size, stem_stride=1),
+               f"feature_sizes({size}): the stem convolution has stride 2 too.")
+        expect(False, f"feature_sizes({size}) gave {got}, expected {want}.")
+    return "your sizes match Table 1's resolution column, including odd sizes."

@@ -1,0 +1,143 @@
+"""Checkers for the chapter "Compound scaling": round_filters, coefficients for another FLOPs budget,
+and the FLOPs formula's prediction for a scaled model."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from ...scaling import PAPER_ALPHA, PAPER_BETA, PAPER_GAMMA, round_filters
+from ._core import exercise, expect
+
+ROUND_CASES = tuple((c, w, 8) for c in (16, 24, 32, 40, 80, 112, 192, 320, 1280)
+                    for w in (0.5, 0.7, 1.0, 1.1, 1.2, 1.4, 1.8, 2.0, 3.1)) + ((30, 1.0, 4), (11, 1.0, 8))
+
+
+@exercise(
+    "scaling-round-filters",
+    hints=[
+        "Multiply first, then round the product to a multiple of `divisor` (hardware likes multiples of 8).",
+        "Round to the NEAREST multiple (add half the divisor before dividing), never below `divisor`.",
+        "Rounding may not lose more than 10%: if the result is below 0.9 times the unrounded width, add one "
+        "more divisor.",
+    ],
+)
+def check_round_filters(round_filters_fn: Callable[..., int]) -> str:
+    """Check ``round_filters(channels, width_mult, divisor=8)`` against :func:`effnet_core.round_filters`."""
+    expect(callable(round_filters_fn), "pass your function itself, e.g. check(round_filters).")
+    answers = []
+    for channels, width, divisor in ROUND_CASES:
+        got = round_filters_fn(channels, width, divisor=divisor)
+        expect(isinstance(got, int) and not isinstance(got, bool),
+               f"round_filters({channels}, {width}, divisor={divisor}): return a Python int, "
+               f"got {type(got).__name__}.")
+        expect(got % divisor == 0, f"round_filters({channels}, {width}, divisor={divisor}) gave {got}: the "
+                                   f"result must be a multiple of divisor={divisor}.")
+        answers.append(got)
+
+    def rounded(rule: Callable[[float, int], int], ninety: bool) -> list[int]:
+        out = []
+        for channels, width, divisor in ROUND_CASES:
+            value = channels * width
+            r = max(divisor, rule(value, divisor))
+            out.append(r + divisor if ninety and r < 0.9 * value else r)
+        return out
+
+    def nearest(v: float, d: int) -> int:
+        return int(v + d / 2) // d * d
+
+    def down(v: float, d: int) -> int:
+        return int(v) // d * d
+
+    def up(v: float, d: int) -> int:
+        return math.ceil(v / d) * d
+
+    expect(answers != rounded(nearest, ninety=False),
+           "you round to the nearest multiple, but the rule also adds one divisor when rounding would lose "
+           "more than 10% of the channels (try round_filters(16, 0.7)).")
+    for rule, word in ((down, "DOWN"), (up, "UP")):
+        expect(answers not in (rounded(rule, ninety=False), rounded(rule, ninety=True)),
+               f"your function rounds {word}; round channels * width_mult to the NEAREST multiple of "
+               "divisor.")
+    for (channels, width, divisor), got in zip(ROUND_CASES, answers, strict=True):
+        want = round_filters(channels, width, divisor)
+        expect(got == want,
+               f"round_filters({channels}, {width}, divisor={divisor}) gave {got}, expected {want}.")
+    return "your rounding matches the reference on every width tried, including the 90% rule."
+
+
+def _paper_direction(flops_per_phi: float) -> tuple[float, float, float]:
+    s = math.log(flops_per_phi) / math.log(PAPER_ALPHA * PAPER_BETA**2 * PAPER_GAMMA**2)
+    return PAPER_ALPHA**s, PAPER_BETA**s, PAPER_GAMMA**s
+
+
+@exercise(
+    "scaling-coefficients",
+    hints=[
+        "FLOPs grow by alpha * beta**2 * gamma**2 per unit of phi; make that product equal the target.",
+        "Keep the paper's proportions: raise each of 1.2, 1.1, 1.15 to the SAME power s.",
+        "Take logarithms: s times log(1.2 * 1.1**2 * 1.15**2) must equal log(target).",
+    ],
+)
+def check_coefficients(coefficients_for: Callable[[float], tuple[float, float, float]]) -> str:
+    """Check ``coefficients_for(flops_per_phi)``: (alpha, beta, gamma) with the paper's proportions."""
+    expect(callable(coefficients_for), "pass your function itself, e.g. check(coefficients_for).")
+    for target in (3.0, 2.0, 4.0):
+        got = coefficients_for(target)
+        expect(isinstance(got, tuple | list) and len(got) == 3,
+               f"coefficients_for({target}) must return a tuple (alpha, beta, gamma), got {got!r}.")
+        alpha, beta, gamma = (float(v) for v in got)
+        case = f"coefficients_for({target}) = ({alpha:.4f}, {beta:.4f}, {gamma:.4f})"
+        expect(min(alpha, beta, gamma) >= 1.0,
+               f"{case}: every coefficient must be >= 1; compound scaling grows the network, "
+               "it never shrinks a dimension.")
+        product = alpha * beta**2 * gamma**2
+        if not math.isclose(product, target, rel_tol=1e-2):
+            expect(not math.isclose(alpha * beta * gamma, target, rel_tol=1e-2),
+                   f"{case}: alpha * beta * gamma = {target}, but FLOPs grow with the SQUARE of width and "
+                   "resolution: the constraint is alpha * beta**2 * gamma**2.")
+            expect(False, f"{case}: alpha * beta**2 * gamma**2 = {product:.3f}, but it must be {target} "
+                          "(within 1%) so that FLOPs grow by that factor per unit of phi.")
+        want = _paper_direction(target)
+        if all(math.isclose(g, w, rel_tol=1e-3) for g, w in zip((alpha, beta, gamma), want, strict=True)):
+            continue
+        expect(not (math.isclose(beta, want[2], rel_tol=1e-3) and math.isclose(gamma, want[1], rel_tol=1e-3)),
+               f"{case}: beta and gamma are swapped: beta (width) is the smaller one, as 1.1 < 1.15.")
+        expect(False, f"{case} satisfies the constraint but not the paper's proportions: "
+                      "ln(alpha) : ln(beta) : ln(gamma) must stay as ln(1.2) : ln(1.1) : ln(1.15).")
+    return "your coefficients meet the constraint with the paper's depth : width : resolution proportions."
+
+
+PREDICT_CASES = ((385_814_752, 1.4, 1.2, 300), (385_814_752, 1.0, 1.0, 224), (385_814_752, 3.1, 2.0, 600),
+                 (1_000_000, 2.0, 1.5, 112, 112))
+
+
+@exercise(
+    "scaling-predict-macs",
+    hints=[
+        "MACs of a convolutional network grow linearly with depth, and with the square of width and of "
+        "resolution.",
+        "Width and resolution enter as RATIOS to the baseline (resolution / base_resolution), each squared.",
+    ],
+)
+def check_predict_macs(predict_macs: Callable[..., float]) -> str:
+    """Check ``predict_macs(b0_macs, depth, width, resolution, base_resolution=224)`` (FLOPs ~ d w^2 r^2)."""
+    expect(callable(predict_macs), "pass your function itself, e.g. check(predict_macs).")
+    for b0, d, w, r, *base in PREDICT_CASES:
+        base_resolution = base[0] if base else 224
+        got = float(predict_macs(b0, d, w, r, base_resolution=base_resolution))
+        ratio = r / base_resolution
+        want = b0 * d * w**2 * ratio**2
+        if math.isclose(got, want, rel_tol=1e-6):
+            continue
+        case = f"predict_macs({b0:,}, {d}, {w}, {r}, base_resolution={base_resolution})"
+        expect(not math.isclose(got, b0 * d * w * ratio**2, rel_tol=1e-6),
+               f"{case}: width enters squared (both input and output channels of a conv grow).")
+        expect(not math.isclose(got, b0 * d * w**2 * ratio, rel_tol=1e-6),
+               f"{case}: resolution enters squared (height AND width of every feature map grow).")
+        expect(not math.isclose(got, b0 * w**2 * ratio**2, rel_tol=1e-6),
+               f"{case}: you forgot depth: more layers, proportionally more MACs.")
+        expect(not math.isclose(got, b0 * d * w**2 * r**2, rel_tol=1e-6),
+               f"{case}: use the resolution RATIO resolution / base_resolution, not the pixels.")
+        expect(False, f"{case} gave {got:,.0f}, expected {want:,.0f}.")
+    return "your prediction is B0's MACs times d * w**2 * (r / r0)**2."

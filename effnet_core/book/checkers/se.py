@@ -1,0 +1,142 @@
+"""Checker for the chapter "Squeeze-and-Excitation": EfficientNet's SE layer.
+
+The learner writes ``cls(channels, block_in_channels, se_ratio=0.25)``: an SE layer acting on a
+feature map with ``channels`` channels whose bottleneck width is
+``max(1, int(block_in_channels * se_ratio))``. The checker treats the module as a black box
+where it can (shapes, gates, pooling, width) and compares it with
+:class:`effnet_core.layers.SqueezeExcitation` when its two linear maps can be found.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ...layers import SqueezeExcitation, se_squeeze_channels
+from ._core import exercise, expect
+
+# (channels the SE acts on, block input channels): expand-6 blocks of B0, an expand-1 block,
+# and a block so narrow that max(1, ...) matters.
+CASES = ((96, 16), (32, 32), (240, 40), (24, 2))
+
+
+def _se_params(channels: int, squeeze: int) -> int:
+    return 2 * channels * squeeze + channels + squeeze
+
+
+def _gates(se: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The per-(sample, channel) factor ``y / x``; checks that it is constant over H and W."""
+    y = se(x)
+    expect(isinstance(y, torch.Tensor), f"forward must return a tensor, got {type(y).__name__}.")
+    n, c = x.shape[:2]
+    expect(
+        tuple(y.shape) != (n, c, 1, 1),
+        f"forward returned shape {tuple(y.shape)}: those are the gates s. The layer must return "
+        "the input rescaled by them, with the input's shape.",
+    )
+    expect(
+        tuple(y.shape) == tuple(x.shape),
+        f"for an input of shape {tuple(x.shape)} forward returned shape {tuple(y.shape)}; an SE "
+        "layer keeps the shape of its input.",
+    )
+    ratio = y / x
+    per_channel = ratio.mean(dim=(2, 3), keepdim=True)
+    expect(
+        torch.allclose(ratio, per_channel.expand_as(ratio), rtol=1e-4, atol=1e-5),
+        "output / input is not the same at every pixel of a channel: the scale step multiplies "
+        "each whole channel by one number.",
+    )
+    return per_channel
+
+
+@exercise(
+    "se-efficientnet",
+    hints=[
+        "Three steps: squeeze each channel to one number, excite (two small linear maps with an "
+        "activation between them and a gate at the end), then scale the input.",
+        "The gates must lie strictly between 0 and 1, and the layer returns a tensor shaped like "
+        "its input.",
+        "In EfficientNet the bottleneck width comes from the block's INPUT channels "
+        "(se_squeeze_channels), while the two maps act on the channels of the feature map.",
+    ],
+)
+def check_se(cls: type) -> str:
+    """Check ``cls(channels, block_in_channels, se_ratio=0.25)`` (chapter "Squeeze-and-Excitation")."""
+    expect(isinstance(cls, type) and issubclass(cls, nn.Module),
+           "pass your class itself (a subclass of nn.Module), e.g. check_se(EfficientNetSE).")
+    torch.manual_seed(0)
+    for channels, block_in in CASES:
+        se = cls(channels, block_in)
+        expect(isinstance(se, nn.Module), "your class must build an nn.Module.")
+        se.eval()
+        expect(
+            all(p.numel() for p in se.parameters()),
+            f"for block_in_channels={block_in} a layer of your SE has 0 channels: the bottleneck keeps "
+            "at least one.",
+        )
+        x = torch.randn(2, channels, 5, 6) * 3
+        x = torch.where(x.abs() < 1e-2, torch.full_like(x, 0.5), x)  # keep y / x well defined
+        with torch.no_grad():
+            gates = _gates(se, x)
+            expect(
+                bool(((gates > 0) & (gates < 1)).all()),
+                f"the channel factors range from {gates.min():.3g} to {gates.max():.3g}; gates must "
+                "lie strictly between 0 and 1. Is the last step of the excitation a sigmoid?",
+            )
+            # Same per-channel mean, different per-channel maximum: a mean pool cannot tell them apart.
+            bump = torch.zeros_like(x)
+            bump[:, :, 0, 0], bump[:, :, 0, 1] = 50.0, -50.0
+            expect(
+                torch.allclose(_gates(se, x + bump), gates, rtol=1e-4, atol=1e-6),
+                "two inputs with the same per-channel MEAN got different gates: squeeze with the "
+                "average over H and W (not the maximum or another statistic).",
+            )
+            # Same mean, four times the pixels: a sum pool would see a different z.
+            big = x.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
+            expect(
+                torch.allclose(_gates(se, big), gates, rtol=1e-4, atol=1e-6),
+                "the gates change when the image is upsampled (same channel means): divide by H*W, "
+                "the squeeze is a mean, not a sum.",
+            )
+        squeeze = se_squeeze_channels(block_in)
+        params = sum(p.numel() for p in se.parameters())
+        if params != _se_params(channels, squeeze):
+            wrong = max(1, int(channels * 0.25))
+            expect(
+                params != _se_params(channels, wrong),
+                f"for channels={channels}, block_in_channels={block_in} your bottleneck has {wrong} "
+                f"channels: that is 0.25 x the channels of the feature map. EfficientNet squeezes to "
+                f"{squeeze} = max(1, int(0.25 x block_in_channels)).",
+            )
+            expect(
+                False,
+                f"for channels={channels}, block_in_channels={block_in} your layer has {params} "
+                f"parameters; two 1x1 maps {channels}->{squeeze}->{channels} with biases have "
+                f"{_se_params(channels, squeeze)}.",
+            )
+        _compare_with_reference(se, channels, squeeze, x)
+    return "your layer squeezes, excites and scales exactly as EfficientNet's SE does."
+
+
+def _compare_with_reference(se: nn.Module, channels: int, squeeze: int, x: torch.Tensor) -> None:
+    """If the two maps can be found, copy them into SqueezeExcitation and compare outputs."""
+    maps = [m for m in se.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+    if len(maps) != 2:
+        return
+    reference = SqueezeExcitation(channels, squeeze)
+    for src, dst in zip(maps, (reference.fc1, reference.fc2), strict=True):
+        if src.weight.numel() != dst.weight.numel() or src.bias is None:
+            return
+        dst.weight.data.copy_(src.weight.data.reshape(dst.weight.shape))
+        dst.bias.data.copy_(src.bias.data)
+    with torch.no_grad():
+        got = se(x)
+        matches = [torch.allclose(got, reference(x), rtol=1e-4, atol=1e-5)]
+        reference.activation = nn.ReLU()
+        matches.append(torch.allclose(got, reference(x), rtol=1e-4, atol=1e-5))
+    expect(
+        any(matches),
+        "with your own weights, your output differs from sigmoid(W2 act(W1 z)) * x for both "
+        "act = SiLU and act = ReLU. Check the order: mean, first map, activation, second map, "
+        "sigmoid, multiply.",
+    )

@@ -1,0 +1,224 @@
+"""Checkers for the chapter "EfficientNetV2": a reader's Fused-MBConv and arithmetic intensity."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from ...layers import FusedMBConv
+from ...training_cost import conv_intensity
+from ._core import exercise, expect
+
+# (in_channels, out_channels, expand_ratio, kernel_size, stride). The stride-2 block with
+# in == out comes last: a residual there crashes or adds a pooled input, and is reported as such.
+FUSED_CASES = ((16, 32, 4, 3, 2), (24, 24, 4, 3, 1), (24, 24, 1, 3, 1), (16, 24, 1, 5, 2),
+               (16, 16, 4, 3, 2))
+SILU_MIN = -0.2785  # min_x x * sigmoid(x)
+
+
+def _describe(case: tuple[int, ...]) -> str:
+    c_in, c_out, e, k, s = case
+    return (f"(in_channels={c_in}, out_channels={c_out}, expand_ratio={e}, kernel_size={k}, "
+            f"stride={s})")
+
+
+def _copy_weights(source: nn.Module, target: nn.Module) -> bool:
+    """Copy ``source``'s tensors into ``target`` in registration order; False if shapes differ."""
+    src, dst = list(source.state_dict().values()), list(target.state_dict().values())
+    src = [t for t in src if t.ndim > 0]  # BatchNorm's num_batches_tracked
+    dst = [t for t in dst if t.ndim > 0]
+    if [t.shape for t in src] != [t.shape for t in dst]:
+        return False
+    with torch.no_grad():
+        for s, d in zip(src, dst, strict=True):
+            d.copy_(s)
+    return True
+
+
+def _check_structure(block: nn.Module, case: tuple[int, ...]) -> None:
+    c_in, c_out, e, k, s = case
+    convs = [m for m in block.modules() if isinstance(m, nn.Conv2d)]
+    where = _describe(case)
+    expect(all(c.groups == 1 for c in convs),
+           f"{where}: a convolution has groups > 1 (depthwise). Fused-MBConv replaces the 1x1 "
+           "expansion AND the depthwise conv by one regular kxk convolution.")
+    se_like = [m for m in block.modules() if isinstance(m, nn.AdaptiveAvgPool2d | nn.Sigmoid | nn.Linear)]
+    se_like += [c for c in convs if c.bias is not None]
+    expect(not se_like,
+           f"{where}: found {type(se_like[0]).__name__ if se_like else ''} layers that look like "
+           "Squeeze-and-Excitation. EfficientNetV2's Fused-MBConv has no SE (only its MBConv stages do).")
+    if e == 1:
+        expect(len(convs) == 1,
+               f"{where}: with expand_ratio=1 there is nothing to expand, so the block is a single "
+               f"kxk Conv-BN-SiLU; you have {len(convs)} convolutions.")
+    else:
+        expect(len(convs) == 2,
+               f"{where}: with expand_ratio > 1 the block has two convolutions (kxk expansion, then "
+               f"a 1x1 projection); you have {len(convs)}.")
+        expect(convs[0].kernel_size == (k, k) and convs[1].kernel_size == (1, 1),
+               f"{where}: the first conv should be {k}x{k} (it expands) and the second 1x1 "
+               f"(it projects); you have {convs[0].kernel_size} then {convs[1].kernel_size}.")
+    expect(convs[0].stride == (s, s),
+           f"{where}: the stride belongs to the first (kxk) convolution.")
+    reference = FusedMBConv(c_in, c_out, e, k, s)
+    got, want = sum(p.numel() for p in block.parameters()), sum(p.numel() for p in reference.parameters())
+    expect(got == want, f"{where}: {got:,} parameters, effnet_core.FusedMBConv has {want:,} "
+                        "(convolutions have no bias; each conv is followed by a BatchNorm2d).")
+
+
+def _check_behaviour(block: nn.Module, case: tuple[int, ...]) -> None:
+    c_in, c_out, e, k, s = case
+    where = _describe(case)
+    size = 16
+    x = torch.randn(4, c_in, size, size)
+    block.train()
+    try:
+        out = block(x)
+    except RuntimeError as error:
+        expect(not (s == 2 and c_in == c_out),
+               f"{where}: forward failed ({error}). Looks like a residual on a stride-2 block: the "
+               "skip connection is used only when stride == 1 and in_channels == out_channels.")
+        raise
+    expect(tuple(out.shape) == (4, c_out, size // s, size // s),
+           f"{where}: output shape {tuple(out.shape)}, expected {(4, c_out, size // s, size // s)}.")
+    # With every BatchNorm's scale and shift at 0 the branch outputs 0: what is left is the skip.
+    with torch.no_grad():
+        for m in block.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.weight.zero_()
+                m.bias.zero_()
+    block.eval()
+    with torch.no_grad():
+        skip = block(x)
+    residual = s == 1 and c_in == c_out
+    if residual:
+        expect(torch.allclose(skip, x, atol=1e-5),
+               f"{where}: no skip connection. With stride 1 and in_channels == out_channels the "
+               "block returns branch(x) + x.")
+    else:
+        expect(skip.abs().max().item() < 1e-5,
+               f"{where}: the block adds a skip connection, but a residual is used only when "
+               "stride == 1 and in_channels == out_channels"
+               + (" (this is a stride-2 block)." if s == 2 else "."))
+
+
+def _check_activations(cls: Callable[..., nn.Module]) -> None:
+    torch.manual_seed(0)
+    case = FUSED_CASES[0]
+    block = cls(*case).train()
+    out = block(torch.randn(8, case[0], 16, 16))
+    expect(out.min().item() < SILU_MIN - 0.2,
+           f"{_describe(case)}: no output is below {SILU_MIN}, the minimum of SiLU: an activation "
+           "follows the 1x1 projection. The projection is linear (BatchNorm, no activation).")
+    case = FUSED_CASES[3]  # expand_ratio=1, stride 2: no skip, so the output is SiLU's
+    block = cls(*case).train()
+    out = block(torch.randn(8, case[0], 16, 16))
+    expect(out.min().item() >= SILU_MIN - 1e-3,
+           f"{_describe(case)}: outputs go below {SILU_MIN}, the minimum of SiLU. With expand_ratio=1 "
+           "the single conv is followed by BatchNorm AND SiLU.")
+
+
+def _check_same_outputs(cls: Callable[..., nn.Module]) -> None:
+    for case in FUSED_CASES[:3]:
+        torch.manual_seed(1)
+        reference, block = FusedMBConv(*case).eval(), cls(*case).eval()
+        expect(_copy_weights(reference, block),
+               f"{_describe(case)}: your tensors (in registration order) do not line up with "
+               "effnet_core.FusedMBConv's: register conv, BatchNorm, (conv, BatchNorm) in the order "
+               "they are applied.")
+        x = torch.randn(2, case[0], 12, 12)
+        with torch.no_grad():
+            diff = (block(x) - reference(x)).abs().max().item()
+        expect(diff < 1e-5,
+               f"{_describe(case)}: with effnet_core.FusedMBConv's weights your block's output differs "
+               f"by up to {diff:.3g}. Check the order conv -> BatchNorm -> SiLU (-> 1x1 conv -> BatchNorm).")
+
+
+@exercise(
+    "v2-fused-mbconv",
+    hints=[
+        "Start from MBConv and merge its first two convolutions: expand 1x1 + depthwise kxk become one "
+        "regular kxk convolution to the expanded width.",
+        "Expanded width = in_channels * expand_ratio; the stride goes on the kxk conv; the 1x1 "
+        "projection has BatchNorm but no activation; no Squeeze-and-Excitation.",
+        "When expand_ratio == 1 there is no projection: one kxk Conv-BN-SiLU from in to out channels. "
+        "Skip connection only when stride == 1 and in_channels == out_channels.",
+    ],
+)
+def check_fused_mbconv(cls: Callable[..., nn.Module]) -> str:
+    """Check a Fused-MBConv class ``cls(in_channels, out_channels, expand_ratio, kernel_size, stride)``.
+
+    Judges behaviour and structure, not module names. Chapter "EfficientNetV2".
+    """
+    expect(callable(cls), "pass your class itself, e.g. check_fused_mbconv(MyFusedMBConv).")
+    for case in FUSED_CASES:
+        block = cls(*case)
+        expect(isinstance(block, nn.Module), f"cls{case} should be an nn.Module, got "
+                                             f"{type(block).__name__}.")
+        _check_structure(block, case)
+    _check_activations(cls)
+    for case in FUSED_CASES:
+        _check_behaviour(cls(*case), case)
+    _check_same_outputs(cls)
+    return "structure, skip connections and outputs match effnet_core.FusedMBConv."
+
+
+INTENSITY_CASES = (
+    dict(c_in=24, c_out=96, kernel_size=1, h_out=56, w_out=56),
+    dict(c_in=96, c_out=96, kernel_size=3, h_out=56, w_out=56, groups=96),
+    dict(c_in=24, c_out=96, kernel_size=3, h_out=28, w_out=28, stride=2),
+    dict(c_in=1536, c_out=1536, kernel_size=3, h_out=7, w_out=7, groups=1536),
+    dict(c_in=256, c_out=1536, kernel_size=1, h_out=7, w_out=7),
+)
+
+
+def _intensity_variants(c_in: int, c_out: int, kernel_size: int, h_out: int, w_out: int,
+                        groups: int = 1, stride: int = 1) -> dict[str, float]:
+    """Common wrong formulas, each with the message it deserves."""
+    k2 = kernel_size**2
+    w_right, w_no_groups = c_out * (c_in // groups) * k2, c_out * c_in * k2
+    x_in, x_in_no_stride, x_out = c_in * (stride * h_out) * (stride * w_out), c_in * h_out * w_out, \
+        c_out * h_out * w_out
+    right = h_out * w_out * w_right / (4 * (x_in + x_out + w_right))
+    return {
+        "a depthwise conv (groups = channels) connects each output channel to C_in / groups input "
+        "channels, not all of them: divide by groups in the MACs and in the weights.":
+            h_out * w_out * w_no_groups / (4 * (x_in + x_out + w_no_groups)),
+        "that is FLOPs per byte (2 per multiply-accumulate); count MACs.": 2 * right,
+        "count the weights among the bytes moved: they are read from memory too.":
+            h_out * w_out * w_right / (4 * (x_in + x_out)),
+        "at stride s the input is s times larger than the output in each direction "
+        "(H_in = s * H_out).": h_out * w_out * w_right / (4 * (x_in_no_stride + x_out + w_right)),
+        "that is MACs per element; divide by bytes (4 bytes per float32 element).": 4 * right,
+    }
+
+
+@exercise(
+    "v2-conv-intensity",
+    hints=[
+        "Arithmetic intensity = work / traffic: MACs divided by the bytes read and written.",
+        "MACs = H_out * W_out * C_out * (C_in / groups) * k^2. Traffic = input + output + weights, "
+        "4 bytes per float32 element.",
+        "The input has C_in * (s * H_out) * (s * W_out) elements; the weights C_out * (C_in / groups) * k^2.",
+    ],
+)
+def check_conv_intensity(fn: Callable[..., float]) -> str:
+    """Check ``fn(c_in, c_out, kernel_size, h_out, w_out, groups=1, stride=1)`` (MACs per byte).
+
+    Chapter "EfficientNetV2".
+    """
+    expect(callable(fn), "pass your function itself, e.g. check_conv_intensity(intensity).")
+    for case in INTENSITY_CASES:
+        got = fn(**case)
+        want = conv_intensity(**case)
+        expect(isinstance(got, int | float) and not isinstance(got, bool) and math.isfinite(got),
+               f"return a finite number, got {got!r} for {case}.")
+        if math.isclose(got, want, rel_tol=1e-6):
+            continue
+        for message, value in _intensity_variants(**case).items():
+            expect(not math.isclose(got, value, rel_tol=1e-6), f"for {case}: {message}")
+        expect(False, f"for {case} you return {got:.4g} MACs/byte, expected {want:.4g}.")
+    return "your intensities match for 1x1, depthwise and strided convolutions."

@@ -1,0 +1,52 @@
+"""The settings of a training run (:class:`TrainConfig`) and the sizes of each compute budget.
+
+Introduced in the chapter "Progressive learning".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything about a run except the model, the data and the schedule."""
+
+    epochs: int = 10
+    batch_size: int = 256
+    lr: float = 0.2  # peak learning rate for batch_size 256; scaled linearly with batch size
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    label_smoothing: float = 0.1
+    lr_schedule: str = "onecycle"  # or "cosine"
+    seed: int = 0
+    eval_size: int | None = None  # test-time image size; None = the schedule's max_size
+    eval_batch_size: int = 1000
+    amp: bool = True  # mixed precision on CUDA (see effnet_core.precision)
+    channels_last: bool | None = None  # None = on CUDA only
+    progress: bool = True
+    max_loss: float | None = None  # divergence threshold; None = 10 * ln(num_classes)
+    checkpoint: str | None = None  # path written at the end of every epoch
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "eval_batch_size"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {getattr(self, name)!r}")
+        if self.lr_schedule not in ("onecycle", "cosine"):
+            raise ValueError(f"lr_schedule must be 'onecycle' or 'cosine', got {self.lr_schedule!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+
+
+# Sizes per budget, shared by the chapter and the command line. The GPU budget is the full
+# data set; the CPU budget a stratified subset that fits a few minutes on 2 cores.
+PRESETS: dict[str, dict] = {
+    "gpu": dict(train_size=None, test_size=None, width_mult=0.5, depth_mult=0.5,
+                config=TrainConfig(epochs=40, batch_size=256)),
+    "cpu": dict(train_size=4000, test_size=1000, width_mult=0.25, depth_mult=0.25,
+                config=TrainConfig(epochs=8, batch_size=100, eval_batch_size=500)),
+    "smoke": dict(train_size=200, test_size=100, width_mult=0.25, depth_mult=0.25,
+                  config=TrainConfig(epochs=2, batch_size=50, progress=False)),
+}
