@@ -100,7 +100,7 @@ def main() -> None:
         result = {
             "images": args.images, "image_size": SIZE, "magnitude": MAGNITUDE,
             "torch_threads": torch.get_num_threads(), "images_per_s": rows,
-        }  # fmt: skip
+        }
         args.out.write_text(json.dumps(result, indent=1))
 
 

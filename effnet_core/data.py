@@ -46,7 +46,7 @@ FILE_MD5 = {
 CLASSES = (
     "airplane", "automobile", "bird", "cat", "deer",
     "dog", "frog", "horse", "ship", "truck",
-)  # fmt: skip
+)
 IMAGE_SHAPE = (3, 32, 32)
 RECORD_BYTES = 1 + 3 * 32 * 32
 DATA_ENV = "EFFNET_DATA"

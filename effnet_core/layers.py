@@ -184,6 +184,7 @@ class _ResidualBlock(nn.Module):
         self.block = nn.Sequential()  # filled in by the subclass
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``block(x)``, plus ``x`` (through stochastic depth) when the shapes allow it."""
         out = self.block(x)
         if self.use_res_connect:
             out = self.stochastic_depth(out) + x
@@ -195,6 +196,7 @@ class MBConv(_ResidualBlock):
 
     The residual (with stochastic depth) is used only when ``stride == 1`` and
     ``in_channels == out_channels``. With ``expand_ratio == 1`` the expansion is skipped.
+    ``forward`` comes from :class:`_ResidualBlock`: ``block(x)``, plus ``x`` when the residual applies.
     Introduced in the chapter "MBConv".
     """
 
@@ -212,14 +214,18 @@ class MBConv(_ResidualBlock):
     ):
         super().__init__(in_channels, out_channels, expand_ratio, stride, stochastic_depth_prob)
         expanded = self.expanded_channels
+        # expand 1x1 (skipped when the ratio is 1)
         if expanded != in_channels:
             self.block.append(ConvBNAct(in_channels, expanded, 1, activation=activation,
                                         norm_eps=norm_eps))
+        # depthwise kxk, carries the stride
         self.block.append(ConvBNAct(expanded, expanded, kernel_size, stride, groups=expanded,
                                     activation=activation, norm_eps=norm_eps))
+        # SE, squeezing to se_ratio of the block's INPUT channels
         if se_ratio:
             squeeze = se_squeeze_channels(in_channels, se_ratio)
             self.block.append(SqueezeExcitation(expanded, squeeze, activation))
+        # project 1x1, linear: no activation
         self.block.append(ConvBNAct(expanded, out_channels, 1, activation=None, norm_eps=norm_eps))
 
 
@@ -228,6 +234,7 @@ class FusedMBConv(_ResidualBlock):
 
     ``expand_ratio > 1``: kxk conv to the expanded width, then a linear 1x1 projection.
     ``expand_ratio == 1``: a single kxk Conv-BN-activation. No SE, as in the reference code.
+    ``forward`` comes from :class:`_ResidualBlock`: ``block(x)``, plus ``x`` when the residual applies.
     Introduced in the chapter "EfficientNetV2".
     """
 
@@ -245,10 +252,13 @@ class FusedMBConv(_ResidualBlock):
         super().__init__(in_channels, out_channels, expand_ratio, stride, stochastic_depth_prob)
         expanded = self.expanded_channels
         if expanded != in_channels:
+            # fused expand kxk: replaces expand 1x1 + depthwise kxk, carries the stride
             self.block.append(ConvBNAct(in_channels, expanded, kernel_size, stride,
                                         activation=activation, norm_eps=norm_eps))
+            # project 1x1, linear: no activation
             self.block.append(ConvBNAct(expanded, out_channels, 1, activation=None,
                                         norm_eps=norm_eps))
         else:
+            # one kxk conv straight to the output width (expand ratio 1)
             self.block.append(ConvBNAct(in_channels, out_channels, kernel_size, stride,
                                         activation=activation, norm_eps=norm_eps))

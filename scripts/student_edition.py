@@ -156,7 +156,7 @@ def _convert(nb: Notebook, name: str, *, stub: bool) -> Notebook:
                 cell["metadata"]["nbgrader"] = {
                     "grade": False, "grade_id": f"{Path(name).stem}-cell-{index}", "locked": False,
                     "schema_version": 3, "solution": True,
-                }  # fmt: skip
+                }
             cell["outputs"], cell["execution_count"] = [], None
         elif in_span:
             continue

@@ -19,7 +19,7 @@ def test_paper_values_for_v2_s():
     paper = ProgressiveSchedule(
         num_stages=4, min_size=128, max_size=300, min_magnitude=5, max_magnitude=15,
         min_mixup=0, max_mixup=0, min_dropout=0.1, max_dropout=0.3, size_multiple=1,
-    )  # fmt: skip
+    )
     first, last = paper.stage(0), paper.stage(3)
     assert (first.image_size, first.magnitude, first.dropout) == (128, 5, 0.1)
     assert (last.image_size, last.magnitude, last.dropout) == (300, 15, 0.3)

@@ -38,7 +38,7 @@ def tiny_net() -> nn.Module:
         nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
         nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.0), nn.Linear(32, 10),
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -134,7 +134,7 @@ def test_history_helpers(tmp_path):
     history = History(
         [{"epoch": 1, "test_acc": 0.3, "train_time_s": 2.0},
          {"epoch": 2, "test_acc": 0.5, "train_time_s": 4.5}]
-    )  # fmt: skip
+    )
     assert history.column("test_acc") == [0.3, 0.5]
     assert time_to_accuracy(history, 0.4) == 4.5
     assert time_to_accuracy(history, 0.9) is None
@@ -143,7 +143,7 @@ def test_history_helpers(tmp_path):
 
 
 TINY_CLI = ["--train-size", "100", "--test-size", "100", "--epochs", "1", "--batch-size", "50",
-            "--width-mult", "0.25", "--depth-mult", "0.25", "--device", "cpu", "--no-progress"]  # fmt: skip
+            "--width-mult", "0.25", "--depth-mult", "0.25", "--device", "cpu", "--no-progress"]
 
 
 @needs_cifar
@@ -157,7 +157,7 @@ def test_cli_end_to_end(tmp_path):
     help_text = subprocess.run(
         [sys.executable, "-m", "effnet_core.train", "--help"], capture_output=True, text=True,
         cwd=REPO, check=True,
-    ).stdout  # fmt: skip
+    ).stdout
     assert "--budget" in help_text and "--out" in help_text
 
 
@@ -168,15 +168,15 @@ def test_ddp_on_two_cpu_processes_matches_one_process(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     args = [*TINY_CLI, "--mode", "progressive", "--epochs", "2"]
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-                "--nproc_per_node", "2", "-m", "effnet_core.train"]  # fmt: skip
+                "--nproc_per_node", "2", "-m", "effnet_core.train"]
     run = subprocess.run([*torchrun, *args, "--out", str(tmp_path / "ddp")], env=env, cwd=REPO,
-                         capture_output=True, text=True, timeout=300)  # fmt: skip
+                         capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     single = main([*args, "--out", str(tmp_path / "one")])
     ddp = json.loads((tmp_path / "ddp" / "results.json").read_text())
     assert ddp["world_size"] == 2 and single["world_size"] == 1
     for one, two in zip(single["runs"]["progressive"]["history"],
-                        ddp["runs"]["progressive"]["history"], strict=True):  # fmt: skip
+                        ddp["runs"]["progressive"]["history"], strict=True):
         assert one["samples"] == two["samples"] == 100
         assert one["test_samples"] == two["test_samples"] == 100
         assert one["image_size"] == two["image_size"]
