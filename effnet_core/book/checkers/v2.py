@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import torch
@@ -10,7 +9,7 @@ from torch import nn
 
 from ...layers import FusedMBConv
 from ...training_cost import conv_intensity
-from ._core import exercise, expect
+from ._core import close, exercise, expect, number
 
 # (in_channels, out_channels, expand_ratio, kernel_size, stride). The stride-2 block with
 # in == out comes last: a residual there crashes or adds a pooled input, and is reported as such.
@@ -172,6 +171,7 @@ INTENSITY_CASES = (
     dict(c_in=24, c_out=96, kernel_size=3, h_out=28, w_out=28, stride=2),
     dict(c_in=1536, c_out=1536, kernel_size=3, h_out=7, w_out=7, groups=1536),
     dict(c_in=256, c_out=1536, kernel_size=1, h_out=7, w_out=7),
+    dict(c_in=32, c_out=64, kernel_size=5, h_out=14, w_out=10, groups=2, stride=2),
 )
 
 
@@ -193,6 +193,10 @@ def _intensity_variants(c_in: int, c_out: int, kernel_size: int, h_out: int, w_o
         "at stride s the input is s times larger than the output in each direction "
         "(H_in = s * H_out).": h_out * w_out * w_right / (4 * (x_in_no_stride + x_out + w_right)),
         "that is MACs per element; divide by bytes (4 bytes per float32 element).": 4 * right,
+        "count the input among the bytes moved: the layer reads it from memory.":
+            h_out * w_out * w_right / (4 * (x_out + w_right)),
+        "the MACs are counted at the OUTPUT positions (H_out * W_out), not the input's.":
+            x_in / c_in * w_right / (4 * (x_in + x_out + w_right)),
     }
 
 
@@ -212,13 +216,11 @@ def check_conv_intensity(fn: Callable[..., float]) -> str:
     """
     expect(callable(fn), "pass your function itself, e.g. check_conv_intensity(intensity).")
     for case in INTENSITY_CASES:
-        got = fn(**case)
+        got = number(fn(**case), f"for {case} your function")
         want = conv_intensity(**case)
-        expect(isinstance(got, int | float) and not isinstance(got, bool) and math.isfinite(got),
-               f"return a finite number, got {got!r} for {case}.")
-        if math.isclose(got, want, rel_tol=1e-6):
+        if close(got, want):
             continue
         for message, value in _intensity_variants(**case).items():
-            expect(not math.isclose(got, value, rel_tol=1e-6), f"for {case}: {message}")
+            expect(not close(got, value), f"for {case}: {message}")
         expect(False, f"for {case} you return {got:.4g} MACs/byte, expected {want:.4g}.")
     return "your intensities match for 1x1, depthwise and strided convolutions."
