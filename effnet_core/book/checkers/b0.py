@@ -135,8 +135,8 @@ def check_feature_sizes(feature_sizes: Callable[[int], list[int]]) -> str:
         got = feature_sizes(size)
         want = _sizes(size)
         expect(got is not None, f"feature_sizes({size}) returned None: is the `return` statement missing?")
-        expect(isinstance(got, list | tuple) and all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
-                                                     for v in got),
+        expect(isinstance(got, list | tuple)
+               and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in got),
                f"feature_sizes({size}): return a list of ints, got {got!r}.")
         got = [int(v) for v in got]
         if got == want:

@@ -38,7 +38,8 @@ def check_stage_value(fn) -> str:
                f"stage_value{args} gave {got}: do not round the value, a rate like 0.1 must stay a float.")
         expect(close(got, want), f"stage_value{args} should be {want:.4f}, got {got}: the fraction of the "
                                  "way is k / (num_stages - 1).")
-    expect(close(value(1, 5, 10, 0), 7.5), "a setting may also decrease: stage 1 of 10 -> 0 over 5 stages is 7.5.")
+    expect(close(value(1, 5, 10, 0), 7.5),
+           "a setting may also decrease: stage 1 of 10 -> 0 over 5 stages is 7.5.")
     try:
         single = fn(0, 1, 16, 32)
     except ZeroDivisionError:
@@ -67,7 +68,8 @@ def check_mixup_targets(fn) -> str:
     labels = torch.tensor([7, 2, 2, 9, 0, 5, 3, 7])
     perm = torch.tensor([3, 0, 6, 5, 1, 7, 2, 4])  # one cycle of length 8: perm[perm] != identity
     for lam, classes in ((0.7, 10), (0.25, 12), (1.0, 10)):
-        out = tensor(fn(labels.clone(), perm.clone(), lam, classes), f"mixup_targets(labels, perm, {lam}, {classes})")
+        out = tensor(fn(labels.clone(), perm.clone(), lam, classes),
+                     f"mixup_targets(labels, perm, {lam}, {classes})")
         _check_targets(out.detach().double(), labels, perm, lam, classes)
     labels = torch.randint(0, 100, (64,), generator=generator)
     perm = torch.randperm(64, generator=generator)
@@ -76,11 +78,14 @@ def check_mixup_targets(fn) -> str:
     return "your mixup targets mix the labels exactly as the images are mixed."
 
 
-def _check_targets(out: torch.Tensor, labels: torch.Tensor, perm: torch.Tensor, lam: float, classes: int) -> None:
+def _check_targets(out: torch.Tensor, labels: torch.Tensor, perm: torch.Tensor, lam: float,
+                   classes: int) -> None:
     n = len(labels)
     case = f"for {n} labels, lam={lam}, num_classes={classes}"
-    expect(tuple(out.shape) == (n, classes), f"{case} expected shape ({n}, {classes}), got {tuple(out.shape)}.")
-    expect(torch.allclose(out.sum(1), torch.ones(n, dtype=out.dtype), atol=1e-5), f"{case}: each row must sum to 1.")
+    expect(tuple(out.shape) == (n, classes),
+           f"{case} expected shape ({n}, {classes}), got {tuple(out.shape)}.")
+    expect(torch.allclose(out.sum(1), torch.ones(n, dtype=out.dtype), atol=1e-5),
+           f"{case}: each row must sum to 1.")
     one_hot = torch.nn.functional.one_hot(labels, classes).double()
     want = lam * one_hot + (1 - lam) * one_hot[perm]
 

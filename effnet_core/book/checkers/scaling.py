@@ -99,7 +99,8 @@ def check_coefficients(coefficients_for: Callable[[float], tuple[float, float, f
     expect(callable(coefficients_for), "pass your function itself, e.g. check(coefficients_for).")
     for target in (3.0, 2.0, 4.0):
         got = coefficients_for(target)
-        expect(got is not None, f"coefficients_for({target}) returned None: is the `return` statement missing?")
+        expect(got is not None,
+               f"coefficients_for({target}) returned None: is the `return` statement missing?")
         expect(isinstance(got, tuple | list) and len(got) == 3,
                f"coefficients_for({target}) must return a tuple (alpha, beta, gamma), got {got!r}.")
         alpha, beta, gamma = (number(v, f"coefficients_for({target})") for v in got)
