@@ -67,6 +67,11 @@ def _check_shape(block: nn.Module, cfg: tuple[int, ...]) -> tuple[list[Call], to
     return trace(block, x), x
 
 
+def _wrong_stride(cfg: tuple[int, ...]) -> str:
+    return (f"in the block {cfg} the stride sits on the wrong conv: only the depthwise conv carries "
+            f"stride={cfg[4]}; the 1x1 expansion and projection use stride 1.")
+
+
 def _check_depthwise(calls: list[Call], cfg: tuple[int, ...]) -> int:
     """The one depthwise conv: width, kernel, stride. Returns its position in the execution."""
     c_in, _, expand, k, stride = cfg
@@ -80,10 +85,7 @@ def _check_depthwise(calls: list[Call], cfg: tuple[int, ...]) -> int:
     expect(dw.kernel_size == (k, k),
            f"the block {cfg} has a {dw.kernel_size[0]}x{dw.kernel_size[1]} depthwise conv: use kernel_size "
            f"({k}x{k}).")
-    strided = [c.module for c in calls if isinstance(c.module, nn.Conv2d) and c.module.stride != (1, 1)]
-    expect(dw.stride == (stride, stride) and all(m is dw for m in strided),
-           f"in the block {cfg} the stride sits on the wrong conv: only the depthwise conv carries "
-           f"stride={stride}; the 1x1 expansion and projection use stride 1.")
+    expect(dw.stride == (stride, stride), _wrong_stride(cfg))
     following = calls[where[0] + 1].module if where[0] + 1 < len(calls) else None
     expect(isinstance(following, nn.BatchNorm2d),
            f"in the block {cfg} the depthwise conv is not followed by a BatchNorm2d: every conv of the "
@@ -112,6 +114,7 @@ def _check_pointwise(calls: list[Call], dw: int, x: torch.Tensor, cfg: tuple[int
     expect(len(after) == 1, f"the block {cfg} should run one 1x1 projection after the depthwise conv; it "
                             f"runs {len(after)}.")
     for i, name in [(j, "expansion") for j in expansion] + [(after[0], "projection")]:
+        expect(calls[i].module.stride == (1, 1), _wrong_stride(cfg))
         nxt = calls[i + 1].module if i + 1 < len(calls) else None
         expect(isinstance(nxt, nn.BatchNorm2d),
                f"in the block {cfg} the 1x1 {name} conv is not followed by a BatchNorm2d.")
