@@ -15,7 +15,7 @@ from torch import nn
 
 from ...layers import SqueezeExcitation, se_squeeze_channels
 from ._blocks import build, transplant
-from ._core import exercise, expect
+from ._core import exercise, expect, tensor
 
 # (channels the SE acts on, block input channels, se_ratio): expand-6 blocks of B0, an expand-1 block,
 # a block so narrow that max(1, ...) matters, and other ratios.
@@ -28,8 +28,7 @@ def _se_params(channels: int, squeeze: int) -> int:
 
 def _gates(se: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """The per-(sample, channel) factor ``y / x``; checks that it is constant over H and W."""
-    y = se(x)
-    expect(isinstance(y, torch.Tensor), f"forward must return a tensor, got {type(y).__name__}.")
+    y = tensor(se(x), "your layer's forward")
     n, c = x.shape[:2]
     expect(
         tuple(y.shape) != (n, c, 1, 1),

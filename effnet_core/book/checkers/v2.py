@@ -61,6 +61,9 @@ def _check_structure(block: nn.Module, case: tuple[int, ...]) -> None:
            f"{where}: the first conv to run should be {k}x{k} (it expands)"
            + ("" if e == 1 else " and the second 1x1 (it projects)")
            + f"; yours are {[c.kernel_size for c in convs]}.")
+    expect(e == 1 or convs[0].out_channels == c_in * e,
+           f"{where}: the kxk conv expands to {convs[0].out_channels} channels; the expanded width is "
+           f"in_channels * expand_ratio = {c_in * e}.")
     expect(convs[0].stride == (s, s) and all(c.stride == (1, 1) for c in convs[1:]),
            f"{where}: the stride belongs to the first (kxk) convolution, and only to it.")
     for i, call in enumerate(calls):
@@ -99,7 +102,7 @@ def _check_behaviour(block: nn.Module, case: tuple[int, ...]) -> None:
                 m.bias.zero_()
     block.eval()
     with torch.no_grad():
-        skip = block(x)
+        skip = tensor(block(x), f"{where}: forward")
     residual = s == 1 and c_in == c_out
     if residual:
         expect(torch.allclose(skip, x, atol=1e-5),
@@ -116,13 +119,13 @@ def _check_activations(cls: Callable[..., nn.Module]) -> None:
     torch.manual_seed(0)
     case = FUSED_CASES[0]
     block = cls(*case).train()
-    out = block(torch.randn(8, case[0], 16, 16))
+    out = tensor(block(torch.randn(8, case[0], 16, 16)), f"{_describe(case)}: forward")
     expect(out.min().item() < SILU_MIN - 0.2,
            f"{_describe(case)}: no output is below {SILU_MIN}, the minimum of SiLU: an activation "
            "follows the 1x1 projection. The projection is linear (BatchNorm, no activation).")
     case = FUSED_CASES[3]  # expand_ratio=1, stride 2: no skip, so the output is SiLU's
     block = cls(*case).train()
-    out = block(torch.randn(8, case[0], 16, 16))
+    out = tensor(block(torch.randn(8, case[0], 16, 16)), f"{_describe(case)}: forward")
     expect(out.min().item() >= SILU_MIN - 1e-3,
            f"{_describe(case)}: outputs go below {SILU_MIN}, the minimum of SiLU. With expand_ratio=1 "
            "the single conv is followed by BatchNorm AND SiLU.")
@@ -136,7 +139,7 @@ def _check_same_outputs(cls: Callable[..., nn.Module]) -> None:
                             "effnet_core.FusedMBConv does not have.")
         x = torch.randn(2, case[0], 12, 12)
         with torch.no_grad():
-            diff = (block(x) - reference(x)).abs().max().item()
+            diff = (tensor(block(x), 'forward') - reference(x)).abs().max().item()
         expect(diff < 1e-4,
                f"{_describe(case)}: with effnet_core.FusedMBConv's weights your block's output differs "
                f"by up to {diff:.3g}. Check the order conv -> BatchNorm -> SiLU (-> 1x1 conv -> BatchNorm).")
@@ -199,8 +202,7 @@ def _intensity_variants(c_in: int, c_out: int, kernel_size: int, h_out: int, w_o
         "that is MACs per element; divide by bytes (4 bytes per float32 element).": 4 * right,
         "count the input among the bytes moved: the layer reads it from memory.":
             h_out * w_out * w_right / (4 * (x_out + w_right)),
-        "the MACs are counted at the OUTPUT positions (H_out * W_out), not the input's.":
-            x_in / c_in * w_right / (4 * (x_in + x_out + w_right)),
+        "that counts 8 bytes per element (float64); the tensors are float32: 4 bytes each.": right / 2,
     }
 
 
