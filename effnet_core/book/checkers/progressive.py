@@ -183,17 +183,18 @@ def _check_dropout_placement(model: nn.Module) -> None:
         expect(not (isinstance(module, nn.Dropout) and given is x),
                "an nn.Dropout acts on the input image: the schedule's dropout belongs just before the "
                "final nn.Linear, on the pooled features (image augmentation is a separate setting).")
-    producer = {id(result): module for module, _, result in calls}
-    last = next((module for module, _, result in calls if result is out), None)
+    producer: dict[int, tuple[nn.Module, object]] = {}
+    for module, given, result in calls:  # the first module to produce a tensor (Identity passes it on)
+        producer.setdefault(id(result), (module, given))
+    last, source = producer.get(id(out), (None, None))
     expect(not isinstance(last, nn.Dropout),
            "the last layer is an nn.Dropout: it would zero some of the logits. Put it just BEFORE the "
            "final nn.Linear.")
     expect(isinstance(last, nn.Linear), "the network should end with an nn.Linear classifier (after "
                                         f"pooling and dropout); its last layer is {type(last).__name__}.")
-    source = next(given for module, given, result in calls if result is out)
-    while isinstance(producer.get(id(source)), nn.Flatten | nn.Identity):
-        source = next(given for module, given, result in calls if result is source)
-    expect(isinstance(producer.get(id(source)), nn.Dropout),
+    while isinstance(producer.get(id(source), (None,))[0], nn.Flatten | nn.Identity):
+        source = producer[id(source)][1]
+    expect(isinstance(producer.get(id(source), (None,))[0], nn.Dropout),
            "the final nn.Linear does not read the output of an nn.Dropout: the schedule's dropout goes "
            "between the pooled features and the classifier.")
 
