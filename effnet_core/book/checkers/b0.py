@@ -6,13 +6,15 @@ import math
 import numbers
 from collections.abc import Callable
 
+import numpy as np
+
 from ...configs import B0_STAGES
 from ...layers import MBConv
 from ...scaling import make_divisible
 from ._core import close, exercise, expect, integer, number
 
 REWARD_CASES = ((0.75, 400e6, 400e6, -0.07), (0.76, 800e6, 400e6, -0.07), (0.70, 200e6, 400e6, -0.07),
-                (0.78, 1.2e9, 600e6, -0.15))
+                (0.78, 1.2e9, 600e6, -0.15), (0.6, 300e6, 400e6, -0.1), (0.82, 900e6, 900e6, -0.07))
 
 
 @exercise(
@@ -38,6 +40,12 @@ def check_search_reward(search_reward: Callable[..., float]) -> str:
         expect(not (flops != target and (got == 0.0 or close(got, acc))),
                f"{case}: the objective is a soft trade-off, not a hard limit: a model off the target "
                "gets a small bonus or penalty, never exactly ACC or 0.")
+        expect(not close(got, acc * flops / target),
+               f"{case}: raise the ratio FLOPS(m) / T to the power w; it is not used as a plain factor.")
+        expect(w == -0.07 or not close(got, acc * (flops / target) ** -0.07),
+               f"{case}: use the w argument, not a fixed -0.07.")
+        expect(target == 400e6 or not close(got, acc * (flops / 400e6) ** w),
+               f"{case}: divide by the target argument, not a fixed 400e6.")
         expect(not close(got, acc * flops**w),
                f"{case}: divide FLOPS by the target T, so that a model exactly at T keeps its accuracy.")
         expect(not close(got, acc + w * math.log(flops / target)),
@@ -110,12 +118,15 @@ def check_mbconv_params(mbconv_params: Callable[..., int]) -> str:
 SIZES = (224, 240, 300, 380, 456, 33)
 
 
-def _sizes(image_size: int, *, ceil: bool = True, stem_stride: int = 2, shift: bool = False) -> list[int]:
+ROUNDING = {"ceil": lambda n, s: -(-n // s), "floor": lambda n, s: n // s, "round": lambda n, s: round(n / s)}
+
+
+def _sizes(image_size: int, *, rule: str = "ceil", stem_stride: int = 2, shift: bool = False) -> list[int]:
     """Input resolution of each row of Table 1 (stem, stages 1-7, head), with switches for mistakes."""
     strides = [stem_stride, *(s.stride for s in B0_STAGES)]
     sizes = [image_size]
     for stride in strides:
-        sizes.append(-(-sizes[-1] // stride) if ceil else sizes[-1] // stride)
+        sizes.append(ROUNDING[rule](sizes[-1], stride))
     return sizes[1:] + [sizes[-1]] if shift else sizes
 
 
@@ -135,6 +146,7 @@ def check_feature_sizes(feature_sizes: Callable[[int], list[int]]) -> str:
         got = feature_sizes(size)
         want = _sizes(size)
         expect(got is not None, f"feature_sizes({size}) returned None: is the `return` statement missing?")
+        got = got.tolist() if isinstance(got, np.ndarray) else got
         expect(isinstance(got, list | tuple)
                and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in got),
                f"feature_sizes({size}): return a list of ints, got {got!r}.")
@@ -144,7 +156,10 @@ def check_feature_sizes(feature_sizes: Callable[[int], list[int]]) -> str:
         expect(len(got) == len(want),
                f"feature_sizes({size}): Table 1 has {len(want)} rows (stem, 7 stages, head); you gave "
                f"{len(got)} sizes.")
-        floor = _sizes(size, ceil=False)
+        expect(got != _sizes(size, rule="round"),
+               f"feature_sizes({size}): round() sends halves to the EVEN neighbour (round(28.5) == 28), "
+               "but a stride-2 'same' convolution turns an odd size n into (n + 1) / 2.")
+        floor = _sizes(size, rule="floor")
         if got == floor:
             i = next(i for i, (w, f) in enumerate(zip(want, floor, strict=True)) if w != f)
             expect(False, f"feature_sizes({size}): a stride-2 'same' convolution rounds odd sizes UP "

@@ -6,6 +6,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
+import torch
+
 from ...scaling import PAPER_ALPHA, PAPER_BETA, PAPER_GAMMA, round_filters
 from ._core import close, exercise, expect, integer, number
 
@@ -101,6 +104,7 @@ def check_coefficients(coefficients_for: Callable[[float], tuple[float, float, f
         got = coefficients_for(target)
         expect(got is not None,
                f"coefficients_for({target}) returned None: is the `return` statement missing?")
+        got = got.tolist() if isinstance(got, np.ndarray | torch.Tensor) else got
         expect(isinstance(got, tuple | list) and len(got) == 3,
                f"coefficients_for({target}) must return a tuple (alpha, beta, gamma), got {got!r}.")
         alpha, beta, gamma = (number(v, f"coefficients_for({target})") for v in got)
@@ -156,6 +160,8 @@ def check_predict_macs(predict_macs: Callable[..., float]) -> str:
                f"{case}: you forgot depth: more layers, proportionally more MACs.")
         expect(not close(got, b0 * d**2 * w**2 * ratio**2),
                f"{case}: depth enters linearly: twice the layers, twice the MACs (it is not squared).")
+        expect(base_resolution == 224 or not close(got, b0 * d * w**2 * (r / 224) ** 2),
+               f"{case}: divide by the base_resolution argument, not a fixed 224.")
         expect(not close(got, b0 * d * w**2 * r**2),
                f"{case}: use the resolution RATIO resolution / base_resolution, not the pixels.")
         expect(False, f"{case} gave {got:,.0f}, expected {want:,.0f}.")
