@@ -34,14 +34,14 @@ def check_search_reward(search_reward: Callable[..., float]) -> str:
         want = acc * (flops / target) ** w
         if close(got, want):
             continue
+        expect(not close(got, acc * flops / target),
+               f"{case}: raise the ratio FLOPS(m) / T to the power w; it is not used as a plain factor.")
         expect(not (flops > target and got > acc),
                f"{case}: your reward grows with FLOPS. A bigger model must be penalised: w is negative, "
                "and the ratio is FLOPS(m) / T, not T / FLOPS(m).")
         expect(not (flops != target and (got == 0.0 or close(got, acc))),
                f"{case}: the objective is a soft trade-off, not a hard limit: a model off the target "
                "gets a small bonus or penalty, never exactly ACC or 0.")
-        expect(not close(got, acc * flops / target),
-               f"{case}: raise the ratio FLOPS(m) / T to the power w; it is not used as a plain factor.")
         expect(w == -0.07 or not close(got, acc * (flops / target) ** -0.07),
                f"{case}: use the w argument, not a fixed -0.07.")
         expect(target == 400e6 or not close(got, acc * (flops / 400e6) ** w),
