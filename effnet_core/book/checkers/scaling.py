@@ -41,11 +41,11 @@ def check_round_filters(round_filters_fn: Callable[..., int]) -> str:
                                    f"result must be a multiple of divisor={divisor}{fixed}.")
         answers.append(got)
 
-    def rounded(rule: Callable[[float, int], int], ninety: bool) -> list[int]:
+    def rounded(rule: Callable[[float, int], int], ninety: bool, minimum: bool = True) -> list[int]:
         out = []
         for channels, width, divisor in ROUND_CASES:
             value = channels * width
-            r = max(divisor, rule(value, divisor))
+            r = max(divisor, rule(value, divisor)) if minimum else rule(value, divisor)
             out.append(r + divisor if ninety and r < 0.9 * value else r)
         return out
 
@@ -61,6 +61,10 @@ def check_round_filters(round_filters_fn: Callable[..., int]) -> str:
     def to_even(v: float, d: int) -> int:
         return round(v / d) * d
 
+    expect(answers != rounded(nearest, ninety=False, minimum=False),
+           "you round to the nearest multiple, but two rules are missing: never go below the divisor "
+           "(round_filters(3, 0.5) is 8, not 0), and add one divisor when rounding would lose more than 10% "
+           "of the channels (round_filters(16, 0.7) is 16, not 8).")
     expect(answers != rounded(nearest, ninety=False),
            "you round to the nearest multiple, but the rule also adds one divisor when rounding would lose "
            "more than 10% of the channels (try round_filters(16, 0.7)).")
