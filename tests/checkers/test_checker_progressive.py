@@ -160,7 +160,8 @@ def test_resnet_for_progressive():
 def resnet_with(tail, blocks=True, input_dropout=False):
     body = [Block(8, 8, 1), Block(8, 16, 2)] if blocks else [nn.Conv2d(8, 16, 3, 2, 1), nn.ReLU()]
     head = [nn.Dropout(0.1)] if input_dropout else []
-    return nn.Sequential(*head, nn.Conv2d(3, 8, 3, padding=1), *body, nn.AdaptiveAvgPool2d(1), nn.Flatten(), *tail)
+    pool = [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+    return nn.Sequential(*head, nn.Conv2d(3, 8, 3, padding=1), *body, *pool, *tail)
 
 
 class Functional(nn.Module):
@@ -206,6 +207,6 @@ def test_resnet_correct_variants(correct):
     ],
 )
 def test_resnet_more_mistakes(wrong, message):
-    """Dropout placement (after the Linear, on the input, not before the classifier), no residual, no return."""
+    """Dropout after the Linear, on the input, not before the classifier; no residual; no return."""
     got = status(check_resnet_for_progressive, wrong)
     assert got[0] == "fail" and message in got[1], got

@@ -154,8 +154,8 @@ def macs_by_module(c_in, c_out, k, size, stride=1, groups=1):
         macs_by_module,
         lambda c_in, c_out, k, size, stride=1, groups=1: ((size + 2 * (k // 2) - k) // stride + 1) ** 2
         * c_out * (c_in // groups) * k * k,
-        lambda c_in, c_out, k, size, stride=1, groups=1: math.ceil(size / stride) ** 2 * c_out * c_in // groups
-        * k * k,
+        lambda c_in, c_out, k, size, stride=1, groups=1: math.ceil(size / stride) ** 2 * c_out
+        * c_in // groups * k * k,
     ],
 )
 def test_macs_correct_variants(correct):
@@ -170,11 +170,13 @@ def test_macs_correct_variants(correct):
         (lambda c_in, c_out, k, size, stride=1, groups=1: round(size / stride) ** 2 * c_out * (c_in // groups)
          * k * k, "round the other way"),
         (lambda c_in, c_out, k, size, stride=1, groups=1: None, "returned None"),
-        (lambda c_in, c_out, k, size, stride=1, groups=1: (size / stride) ** 2 * c_out * (c_in // groups) * k * k,
+        (lambda c_in, c_out, k, size, stride=1, groups=1: (size / stride) ** 2 * c_out * (c_in // groups)
+         * k * k,
          "must return an integer"),
         (lambda c_in, c_out, k, size, stride=1, groups=1: (size // stride + 1) ** 2 * c_out * (c_in // groups)
          * k * k, "expected"),
-        (lambda c_in, c_out, k, size, stride=1, groups=1: macs(c_in, c_out, k, size, stride, groups) // groups,
+        (lambda c_in, c_out, k, size, stride=1, groups=1: macs(c_in, c_out, k, size, stride, groups)
+         // groups,
          "expected"),
     ],
 )

@@ -248,7 +248,8 @@ def test_wrong_intensity_fails_with_specific_message(wrong, message):
 @pytest.mark.parametrize(
     ("wrong", "message"),
     [
-        (lambda *a, **k: (lambda m, i, o, w: m / (4 * (o + w)))(*intensity_parts(*a, **k)), "count the input"),
+        (lambda *a, **k: (lambda m, i, o, w: m / (4 * (o + w)))(*intensity_parts(*a, **k)),
+         "count the input"),
         (lambda *a, **k: (lambda m, i, o, w: m / (4 * (i + o + w * k.get("groups", 1))))(
             *intensity_parts(*a, **k)), "expected"),
         (lambda *a, **k: (lambda m, i, o, w: m // (4 * (i + o + w)))(*intensity_parts(*a, **k)), "expected"),

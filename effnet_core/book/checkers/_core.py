@@ -102,27 +102,28 @@ _LIBRARIES = tuple(os.path.dirname(os.path.abspath(m.__file__ or "")) for m in (
 )
 
 
-def _culprit(error: BaseException) -> traceback.FrameSummary | None:
-    """The innermost frame of the learner's code in ``error``'s traceback; None if the checker raised it.
+def _culprit(error: BaseException, check: Callable[..., object]) -> tuple[str, int] | None:
+    """(function, line) of the innermost frame of the learner's code in ``error``'s traceback;
+    None if the checker (its package or the ``check`` function itself) raised it.
 
     Library frames (torch, NumPy, effnet_core, the standard library) are skipped: they run on
     behalf of whoever called them.
     """
-    for frame in reversed(traceback.extract_tb(error.__traceback__)):
-        path = os.path.abspath(frame.filename)
-        if path.startswith(_CHECKERS + os.sep):
+    for frame, line in reversed(list(traceback.walk_tb(error.__traceback__))):
+        path = os.path.abspath(frame.f_code.co_filename)
+        if frame.f_code is getattr(check, "__code__", None) or path.startswith(_CHECKERS + os.sep):
             return None
         if not path.startswith(_LIBRARIES):
-            return frame
+            return frame.f_code.co_name, line
     return None
 
 
-def _crash_message(error: Exception) -> str:
-    frame = _culprit(error)
-    if frame is None:
+def _crash_message(error: Exception, check: Callable[..., object]) -> str:
+    where = _culprit(error, check)
+    if where is None:
         return (f"the checker itself failed ({type(error).__name__}: {error}). That is a bug in the "
                 "checker, not a verdict on your answer: please report it.")
-    return f"your code raised {type(error).__name__}: {error} (in {frame.name}, line {frame.lineno})"
+    return f"your code raised {type(error).__name__}: {error} (in {where[0]}, line {where[1]})"
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ class Exercise:
         except CheckFailed as failure:
             return Result(self.name, "fail", str(failure))
         except Exception as error:  # whose code crashed: say where, not what to write
-            return Result(self.name, "fail", _crash_message(error))
+            return Result(self.name, "fail", _crash_message(error, self._check))
         return Result(self.name, "pass", praise or "all checks passed.")
 
     def hint(self, n: int = 1) -> str:
