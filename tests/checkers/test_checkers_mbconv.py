@@ -118,6 +118,7 @@ class Configurable(nn.Module):
     always_expand = False
     stride_on_projection = False
     shortcut = "right"
+    conv_bias = False
 
     def __init__(self, in_channels, out_channels, expand_ratio, kernel_size, stride):
         super().__init__()
@@ -130,7 +131,7 @@ class Configurable(nn.Module):
         dw = conv_bn(wide, wide, k, s_dw, groups=wide)
         self.depthwise = dw if self.bn_after_depthwise else nn.Sequential(dw[0], dw[2])
         self.se = SqueezeExcitation(se_on, max(1, int(source * 0.25)))
-        self.project = nn.Sequential(nn.Conv2d(wide, out_channels, 1, s_proj, bias=False),
+        self.project = nn.Sequential(nn.Conv2d(wide, out_channels, 1, s_proj, bias=self.conv_bias),
                                      nn.BatchNorm2d(out_channels))
         self.residual = stride == 1 and in_channels == out_channels
         self.pooled = self.shortcut == "pooled" and in_channels == out_channels and stride == 2
@@ -171,6 +172,7 @@ def configured(**switches):
         (configured(stride_on_projection=True), "only the depthwise conv carries"),
         (configured(shortcut="pooled"), "(a pooled or strided input?) to a stride-2 block"),
         (configured(shortcut="1x1 conv"), "ResNet-style shortcut"),
+        (configured(conv_bias=True), "bias=False"),
     ],
 )
 def test_more_wrong_blocks_fail_with_specific_message(wrong, message):

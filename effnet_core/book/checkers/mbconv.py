@@ -64,7 +64,13 @@ def _check_shape(block: nn.Module, cfg: tuple[int, ...]) -> tuple[list[Call], to
     want = (2, c_out, SIZE // stride, SIZE // stride)
     expect(tuple(y.shape) == want,
            f"the block {cfg} maps an input {tuple(x.shape)} to {tuple(y.shape)}, expected {want}.")
-    return trace(block, x), x
+    calls = trace(block, x)
+    biased = [c.module for c in calls if _is_conv(c, depthwise=True) or _is_conv(c, depthwise=False)
+              if c.module.bias is not None]
+    expect(not biased, f"in the block {cfg} a convolution on the feature map has a bias: the BatchNorm after "
+                       "it adds its own shift, so MBConv's convolutions use bias=False (only SE's maps have "
+                       "biases).")
+    return calls, x
 
 
 def _wrong_stride(cfg: tuple[int, ...]) -> str:
