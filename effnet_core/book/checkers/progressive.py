@@ -158,12 +158,16 @@ def _returned_module(model: object) -> None:
 
 
 def _trace(model: nn.Module, x: torch.Tensor) -> tuple[list[tuple[nn.Module, object, object]], object]:
-    """Run ``model`` in training mode and record (leaf module, input, output) in execution order."""
+    """Run ``model`` in training mode (dropout rate 0.5) and record (leaf module, input, output) in
+    execution order."""
     calls: list[tuple[nn.Module, object, object]] = []
     leaves = [m for m in model.modules() if not list(m.children())]
     handles = [m.register_forward_hook(lambda m, args, out: calls.append((m, args[0] if args else None, out)))
                for m in leaves]
+    rates = {m: m.p for m in leaves if isinstance(m, nn.Dropout)}
     try:
+        for m in rates:  # at p = 0 dropout hands its input back unchanged and could not be traced
+            m.p = 0.5
         model.train()
         torch.manual_seed(0)
         with torch.no_grad():
@@ -171,6 +175,8 @@ def _trace(model: nn.Module, x: torch.Tensor) -> tuple[list[tuple[nn.Module, obj
     finally:
         for handle in handles:
             handle.remove()
+        for m, rate in rates.items():
+            m.p = rate
         model.eval()
     return calls, out
 
