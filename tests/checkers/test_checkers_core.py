@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 import torch
 
-from effnet_core.book.checkers import Exercise, check_linear_params, check_stage_value, expect
+from effnet_core.book.checkers import (
+    Exercise,
+    check_fused_mbconv,
+    check_linear_params,
+    check_mbconv,
+    check_se,
+    check_stage_value,
+    expect,
+)
 from effnet_core.book.checkers._core import integer, number
 
 
@@ -67,3 +75,20 @@ def test_integer_accepts_only_integers(value, ok):
     else:
         with pytest.raises(AssertionError):
             integer(value, "f")
+
+
+class ForwardStub(torch.nn.Module):
+    """A student stub whose __init__ is written but whose forward is not."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 1, 1)
+
+    def forward(self, x):
+        raise NotImplementedError()
+
+
+@pytest.mark.parametrize("checker", [check_se, check_mbconv, check_fused_mbconv])
+def test_forward_stub_is_not_attempted(checker):
+    """The traced forward passes (hooks) let the stub's NotImplementedError through."""
+    assert checker(ForwardStub, quiet=True).status == "not attempted"
