@@ -1,5 +1,7 @@
 """The progressive-learning checkers accept the reference and reject common mistakes."""
 
+import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -36,6 +38,37 @@ def test_stage_value():
         assert got[0] == "fail" and message in got[1], (message, got)
 
 
+@pytest.mark.parametrize(
+    "correct",
+    [
+        lambda k, n, lo, hi: hi if n == 1 else torch.lerp(torch.tensor(float(lo)), torch.tensor(float(hi)),
+                                                          k / (n - 1)),
+        lambda k, n, lo, hi: hi if n == 1 else np.float32(lo + (hi - lo) * k / (n - 1)),
+        lambda k, n, lo, hi: float(np.interp(k, [0, max(n - 1, 1e-9)], [lo, hi])) if n > 1 else hi,
+    ],
+)
+def test_stage_value_correct_variants(correct):
+    """torch.lerp (float32 tensor), np.float32, np.interp all pass."""
+    assert status(check_stage_value, correct) == ("pass", check_stage_value.evaluate(correct).message)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (lambda k, n, lo, hi: round(stage_value(k, n, lo, hi)), "do not round"),
+        (lambda k, n, lo, hi: lo + (hi - lo) * k // (n - 1) if n > 1 else hi, "should be"),
+        (lambda k, n, lo, hi: lo + (hi - lo) * k / (n - 1) if n > 1 else lo, "single stage"),
+        (lambda k, n, lo, hi: lo + (hi - lo) * (k / (n - 1)) ** 2 if n > 1 else hi, "k / (num_stages - 1)"),
+        (lambda k, n, lo, hi: None, "returned None"),
+        (lambda k, n, lo, hi: str(stage_value(k, n, lo, hi)), "must return a number"),
+    ],
+)
+def test_stage_value_more_mistakes(wrong, message):
+    """Rounding, truncation, the one-stage case, a curved schedule, no return, a string."""
+    got = status(check_stage_value, wrong)
+    assert got[0] == "fail" and message in got[1], got
+
+
 def mixup_targets(labels, perm, lam, num_classes):
     one_hot = F.one_hot(labels, num_classes).float()
     return lam * one_hot + (1 - lam) * one_hot[perm]
@@ -52,6 +85,41 @@ def test_mixup_targets():
     for message, answer in wrong.items():
         got = status(check_mixup_targets, answer)
         assert got[0] == "fail" and message in got[1], (message, got)
+
+
+@pytest.mark.parametrize(
+    "correct",
+    [
+        lambda y, p, lam, c: lam * F.one_hot(y, c).double() + (1 - lam) * F.one_hot(y[p], c).double(),
+        lambda y, p, lam, c: torch.eye(c)[y] * lam + torch.eye(c)[y][p] * (1 - lam),
+        lambda y, p, lam, c: (lam * np.eye(c)[y.numpy()] + (1 - lam) * np.eye(c)[y.numpy()[p.numpy()]])
+        .astype(np.float32),
+        lambda y, p, lam, c: torch.lerp(F.one_hot(y[p], c).float(), F.one_hot(y, c).float(), lam),
+    ],
+)
+def test_mixup_correct_variants(correct):
+    """float64, torch.eye indexing, a NumPy float32 array, torch.lerp all pass."""
+    result = check_mixup_targets.evaluate(correct)
+    assert result.status == "pass", result.message
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (lambda y, p, lam, c: lam * F.one_hot(y, c).float() + (1 - lam) * F.one_hot(p, c).float(),
+         "one-hot encoded perm itself"),
+        (lambda y, p, lam, c: mixup_targets(y, p.argsort(), lam, c), "inverse permutation"),
+        (lambda y, p, lam, c: mixup_targets(y, torch.arange(len(y)), lam, c), "plain one-hot"),
+        (lambda y, p, lam, c: mixup_targets(y, p, lam, int(y.max()) + 1), "expected shape"),
+        (lambda y, p, lam, c: mixup_targets(y, p.roll(1), lam, c), "row"),
+        (lambda y, p, lam, c: None, "returned None"),
+        (lambda y, p, lam, c: mixup_targets(y, p, lam, c).tolist(), "must return a torch.Tensor"),
+    ],
+)
+def test_mixup_more_mistakes(wrong, message):
+    """one_hot(perm), the inverse permutation, no mixing, num_classes, wrong partner, return type."""
+    got = status(check_mixup_targets, wrong)
+    assert got[0] == "fail" and message in got[1], got
 
 
 class Block(nn.Module):
@@ -87,3 +155,60 @@ def test_resnet_for_progressive():
     for message, answer in wrong.items():
         got = status(check_resnet_for_progressive, answer)
         assert got[0] == "fail" and message in got[1], (message, got)
+
+
+def resnet_with(tail, blocks=True, input_dropout=False):
+    body = [Block(8, 8, 1), Block(8, 16, 2)] if blocks else [nn.Conv2d(8, 16, 3, 2, 1), nn.ReLU()]
+    head = [nn.Dropout(0.1)] if input_dropout else []
+    pool = [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+    return nn.Sequential(*head, nn.Conv2d(3, 8, 3, padding=1), *body, *pool, *tail)
+
+
+class Functional(nn.Module):
+    """Correct: blocks in a ModuleList, functional pooling and dropout module before the classifier."""
+
+    def __init__(self):
+        super().__init__()
+        self.classifier = nn.Linear(16, 10)
+        self.drop = nn.Dropout(0.2)
+        self.blocks = nn.ModuleList([Block(3, 8, 1), Block(8, 16, 2)])
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return self.classifier(self.drop(F.adaptive_avg_pool2d(x, 1).flatten(1)))
+
+
+@pytest.mark.parametrize(
+    "correct",
+    [
+        Functional,
+        lambda: resnet_with([nn.Dropout(0.1), nn.Linear(16, 10)]),
+        lambda: resnet_with([nn.Dropout(0.1), nn.Identity(), nn.Linear(16, 10)]),
+        lambda: resnet_with([nn.Dropout(0.0), nn.Linear(16, 10)]),
+    ],
+)
+def test_resnet_correct_variants(correct):
+    """A ModuleList with functional pooling, a Sequential, an Identity after the dropout, a rate of 0
+    (the chapter's solution: the schedule sets the rate)."""
+    result = check_resnet_for_progressive.evaluate(correct)
+    assert result.status == "pass", result.message
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (lambda: resnet_with([nn.Linear(16, 10), nn.Dropout(0.1)]), "last layer is an nn.Dropout"),
+        (lambda: resnet_with([nn.Linear(16, 10)], input_dropout=True), "acts on the input image"),
+        (lambda: resnet_with([nn.Dropout(0.1), nn.Linear(16, 10)], blocks=False), "no residual connection"),
+        (lambda: resnet_with([nn.Dropout(0.1), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 10)]),
+         "does not read the output of an nn.Dropout"),
+        (lambda: None, "returned None"),
+        (lambda: resnet_with([nn.Dropout(0.1), nn.Linear(16, 10), nn.Softmax(dim=1)]),
+         "should end with an nn.Linear"),
+    ],
+)
+def test_resnet_more_mistakes(wrong, message):
+    """Dropout after the Linear, on the input, not before the classifier; no residual; no return."""
+    got = status(check_resnet_for_progressive, wrong)
+    assert got[0] == "fail" and message in got[1], got

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from effnet_core.book.checkers import EXERCISES, check_se
-from effnet_core.layers import se_squeeze_channels
+from effnet_core.layers import SqueezeExcitation, se_squeeze_channels
 
 
 class Reference(nn.Module):
@@ -99,7 +99,7 @@ def test_reference_and_variant_pass():
 @pytest.mark.parametrize(
     ("wrong", "message"),
     [
-        (FromExpanded, "0.25 x the channels of the feature map"),
+        (FromExpanded, "se_ratio x the channels of the feature map"),
         (NoSigmoid, "sigmoid"),
         (ReturnsGates, "those are the gates"),
         (MaxPool, "same per-channel MEAN"),
@@ -114,6 +114,123 @@ def test_wrong_answers_fail_with_specific_message(wrong, message):
     result = check_se(wrong, quiet=True)
     assert result.status == "fail"
     assert message in result.message
+
+
+class UpFirst(nn.Module):
+    """Correct: the expanding map registered before the reducing one (the order issue 16 tripped on)."""
+
+    def __init__(self, channels, block_in_channels, se_ratio=0.25):
+        super().__init__()
+        squeeze = max(1, int(block_in_channels * se_ratio))
+        self.excite = nn.Conv2d(squeeze, channels, 1)
+        self.reduce = nn.Conv2d(channels, squeeze, 1)
+
+    def forward(self, x):
+        return x * torch.sigmoid(self.excite(nn.functional.silu(self.reduce(x.mean((2, 3), keepdim=True)))))
+
+
+class LinearUpFirst(LinearLayers):
+    """Correct: nn.Linear maps, registered up then down."""
+
+    def __init__(self, channels, block_in_channels, se_ratio=0.25):
+        nn.Module.__init__(self)
+        squeeze = max(1, int(block_in_channels * se_ratio))
+        self.up = nn.Linear(squeeze, channels)
+        self.down = nn.Linear(channels, squeeze)
+
+
+class Functional(nn.Module):
+    """Correct: bare parameters, F.conv2d, computed in float64."""
+
+    def __init__(self, channels, block_in_channels, se_ratio=0.25):
+        super().__init__()
+        squeeze = max(1, int(block_in_channels * se_ratio))
+        self.b2, self.b1 = nn.Parameter(torch.zeros(channels)), nn.Parameter(torch.zeros(squeeze))
+        self.w2 = nn.Parameter(torch.randn(channels, squeeze, 1, 1) * 0.1)
+        self.w1 = nn.Parameter(torch.randn(squeeze, channels, 1, 1) * 0.1)
+
+    def forward(self, x):
+        z = nn.functional.adaptive_avg_pool2d(x.double(), 1)
+        h = nn.functional.silu(nn.functional.conv2d(z, self.w1.double(), self.b1.double()))
+        s = torch.sigmoid(nn.functional.conv2d(h, self.w2.double(), self.b2.double()))
+        return (x.double() * s).to(x.dtype)
+
+
+class WrapsEffnetCore(nn.Module):
+    """Correct: effnet_core's layer inside."""
+
+    def __init__(self, channels, block_in_channels, se_ratio=0.25):
+        super().__init__()
+        self.inner = SqueezeExcitation(channels, se_squeeze_channels(block_in_channels, se_ratio))
+
+    def forward(self, x):
+        return self.inner(x)
+
+
+@pytest.mark.parametrize("correct", [UpFirst, LinearUpFirst, Functional, WrapsEffnetCore])
+def test_correct_variants_pass(correct):
+    """Registration order, nn.Linear vs 1x1 conv, functional vs module, float64 inside."""
+    result = check_se(correct, quiet=True)
+    assert result.status == "pass", result.message
+
+
+class IgnoresRatio(Reference):
+    def __init__(self, channels, block_in_channels, se_ratio=0.25):
+        super().__init__(channels, block_in_channels)
+
+
+class NoBias(Reference):
+    def __init__(self, channels, block_in_channels, se_ratio=0.25):
+        super().__init__(channels, block_in_channels, se_ratio)
+        squeeze = se_squeeze_channels(block_in_channels, se_ratio)
+        self.fc1 = nn.Conv2d(channels, squeeze, 1, bias=False)
+        self.fc2 = nn.Conv2d(squeeze, channels, 1, bias=False)
+
+
+class AddsGates(Reference):
+    def forward(self, x):
+        return x + self.gates(x)
+
+
+class NoActivation(Reference):
+    def forward(self, x):
+        return x * torch.sigmoid(self.fc2(self.fc1(x.mean((2, 3), keepdim=True))))
+
+
+class SoftmaxGate(Reference):
+    def forward(self, x):
+        return x * torch.softmax(self.fc2(self.act(self.fc1(x.mean((2, 3), keepdim=True)))), dim=1)
+
+
+class ForgetsReturn(Reference):
+    def forward(self, x):
+        x * self.gates(x)  # noqa: B018 - the mistake: no return
+
+
+class ChannelMean(Reference):
+    """Squeezes over the channels instead of over H and W."""
+
+    def forward(self, x):
+        return x * torch.sigmoid(x.mean(1, keepdim=True))
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (IgnoresRatio, "as if se_ratio were 0.25"),
+        (NoBias, "with biases have"),
+        (AddsGates, "multiplies each whole channel by one number"),
+        (NoActivation, "for both act = SiLU and act = ReLU"),
+        (SoftmaxGate, "Check the order"),
+        (ForgetsReturn, "returned None"),
+        (ChannelMean, "one number"),
+    ],
+)
+def test_more_wrong_answers_fail_with_specific_message(wrong, message):
+    """Arithmetic (width, se_ratio), parameters, gating, order and return-value mistakes."""
+    result = check_se(wrong, quiet=True)
+    assert result.status == "fail"
+    assert message in result.message, result.message
 
 
 def test_not_a_class_fails():

@@ -86,3 +86,73 @@ def test_registered_with_hints_that_do_not_give_the_answer(name, checker):
         for answer in ("x * sigmoid(beta * x)", "x * torch.sigmoid", "1 + torch.exp(-", "s * (1 - s)",
                        "sigma(u) * (1 - sigma(u))", "beta * x * s"):
             assert answer not in hint
+
+
+@pytest.mark.parametrize(
+    "correct",
+    [
+        lambda x, beta=1.0: x * (1 + torch.tanh(beta * x / 2)) / 2,
+        lambda x, beta=1.0: (x.float() * torch.sigmoid(beta * x.float())),
+        lambda x, beta=1.0: x * torch.special.expit(beta * x),
+    ],
+)
+def test_correct_swish_variants_pass(correct):
+    """The tanh form, computed in float32, torch.special.expit."""
+    result = check_swish(correct, quiet=True)
+    assert result.status == "pass", result.message
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (lambda x, beta=1.0: None, "returned None"),
+        (lambda x, beta=1.0: x * torch.sigmoid(x / beta), "it does not divide it"),
+        (lambda x, beta=1.0: x * torch.sigmoid(beta * x) ** 2, "is wrong: at x ="),
+        (lambda x, beta=1.0: (x * torch.sigmoid(beta * x)).unsqueeze(0), "shaped like x"),
+        (lambda x, beta=1.0: x * torch.sigmoid(torch.as_tensor(beta) + x), "is wrong: at x ="),
+    ],
+)
+def test_more_wrong_swish(wrong, message):
+    """No return, beta dividing, the gate squared, an extra dimension, beta added instead of multiplied."""
+    result = check_swish(wrong, quiet=True)
+    assert result.status == "fail"
+    assert message in result.message, result.message
+
+
+def swish_grad_by_autograd(x, beta=1.0):
+    x = x.detach().clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad((x * torch.sigmoid(beta * x)).sum(), x)
+    return grad
+
+
+@pytest.mark.parametrize(
+    "correct",
+    [
+        swish_grad_by_autograd,
+        lambda x, beta=1.0: (lambda s: s * (1 + beta * x * (1 - s)))(torch.sigmoid(beta * x)),
+        lambda x, beta=1.0: swish_grad(x.float(), beta),
+    ],
+)
+def test_correct_derivative_variants_pass(correct):
+    """Autograd, the factored form, computed in float32."""
+    result = check_swish_grad(correct, quiet=True)
+    assert result.status == "pass", result.message
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (lambda x, beta=1.0: None, "returned None"),
+        (lambda x, beta=1.0: torch.sigmoid(beta * x) - beta * x * torch.sigmoid(beta * x)
+         * (1 - torch.sigmoid(beta * x)), "is wrong: at x ="),
+        (lambda x, beta=1.0: swish_grad(x, beta).numpy().tolist(), "must return a torch.Tensor"),
+        (lambda x, beta=1.0: torch.sigmoid(beta * x) * (1 - torch.sigmoid(beta * x)), "is wrong: at x ="),
+        (lambda x, beta=1.0: (x * torch.sigmoid(beta * (x + 1e-2)) - x * torch.sigmoid(beta * x)) / 1e-2,
+         "is wrong: at x ="),
+    ],
+)
+def test_more_wrong_derivatives(wrong, message):
+    """No return, a sign error, a list, the sigmoid's derivative alone, a one-sided finite difference."""
+    result = check_swish_grad(wrong, quiet=True)
+    assert result.status == "fail"
+    assert message in result.message, result.message

@@ -1,5 +1,6 @@
 """The EfficientNetV2 chapter's checkers accept the reference and reject common mistakes specifically."""
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -98,7 +99,101 @@ def test_fused_wrong_layer_order_is_caught():
 
     result = check_fused_mbconv(BNFirst, quiet=True)
     assert result.status == "fail"
-    assert "differs" in result.message or "below" in result.message, result.message
+    assert "followed by a BatchNorm2d" in result.message, result.message
+
+
+class Configurable(nn.Module):
+    """A correct Fused-MBConv registered projection-first, with switches for more mistakes."""
+
+    skip = "right"
+    fixed_kernel = None
+    stride_on_projection = False
+    bn_after_first = True
+    width_from_output = False
+
+    def __init__(self, in_channels, out_channels, expand_ratio, kernel_size, stride):
+        super().__init__()
+        mid = (out_channels if self.width_from_output else in_channels) * expand_ratio
+        k = self.fixed_kernel or kernel_size
+        s_first, s_proj = (1, stride) if self.stride_on_projection else (stride, 1)
+        first_out = mid if expand_ratio > 1 else out_channels
+        if expand_ratio > 1:
+            self.project = nn.Conv2d(mid, out_channels, 1, s_proj, bias=False)
+            self.project_bn = nn.BatchNorm2d(out_channels)
+        self.first_bn = nn.BatchNorm2d(first_out) if self.bn_after_first else nn.Identity()
+        self.first = nn.Conv2d(in_channels, first_out, k, s_first, k // 2, bias=False)
+        self.expand_ratio = expand_ratio
+        self.residual = stride == 1 and (in_channels == out_channels or self.skip == "stride only")
+        self.shortcut = None
+        if self.skip == "1x1 conv" and not self.residual:
+            self.shortcut = nn.Conv2d(in_channels, out_channels, 1, stride, bias=False)
+
+    def forward(self, x):
+        out = nn.functional.silu(self.first_bn(self.first(x)))
+        if self.expand_ratio > 1:
+            out = self.project_bn(self.project(out))
+        if self.residual:
+            out = out + x
+        elif self.shortcut is not None:
+            out = out + self.shortcut(x)
+        return out
+
+
+def configured(**switches):
+    return type("Configured", (Configurable,), switches)
+
+
+class ReturnsNothing(Fused):
+    def forward(self, x):
+        super().forward(x)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (configured(skip="stride only"), "AND the channels match"),
+        (configured(skip="1x1 conv"), "ResNet-style shortcut"),
+        (configured(fixed_kernel=3), "should be 5x5"),
+        (configured(stride_on_projection=True), "the stride belongs to the first (kxk) convolution"),
+        (configured(bn_after_first=False), "followed by a BatchNorm2d"),
+        (configured(width_from_output=True), "in_channels * expand_ratio"),
+        (ReturnsNothing, "returned None"),
+    ],
+)
+def test_more_wrong_fused_fail_with_specific_message(wrong, message):
+    """Skip rule, shortcut, kernel, stride placement, BatchNorm placement, width and return mistakes."""
+    result = check_fused_mbconv(wrong, quiet=True)
+    assert result.status == "fail"
+    assert message in result.message, result.message
+
+
+class ByHand(nn.Module):
+    """Correct: effnet_core's ConvBNAct pieces in a ModuleDict registered last-first."""
+
+    def __init__(self, in_channels, out_channels, expand_ratio, kernel_size, stride):
+        super().__init__()
+        from effnet_core import ConvBNAct
+
+        mid = in_channels * expand_ratio
+        parts = {}
+        if expand_ratio > 1:
+            parts["b"] = ConvBNAct(mid, out_channels, 1, activation=None)
+        parts["a"] = ConvBNAct(in_channels, mid if expand_ratio > 1 else out_channels, kernel_size, stride)
+        self.parts = nn.ModuleDict(parts)
+        self.residual = stride == 1 and in_channels == out_channels
+
+    def forward(self, x):
+        out = self.parts["a"](x)
+        if "b" in self.parts:
+            out = self.parts["b"](out)
+        return out + x if self.residual else out
+
+
+@pytest.mark.parametrize("correct", [Configurable, ByHand, variant(skip_rule="right")])
+def test_correct_fused_variants_pass(correct):
+    """Other registration orders, functional SiLU, effnet_core's ConvBNAct all pass."""
+    result = check_fused_mbconv(correct, quiet=True)
+    assert result.status == "pass", result.message
 
 
 def test_fused_stub_is_not_attempted():
@@ -139,13 +234,50 @@ def no_groups(c_in, c_out, kernel_size, h_out, w_out, groups=1, stride=1):
             reference_intensity(c_in, c_out, kernel_size, h_out, w_out, groups, 1), "stride s"),
         (lambda *a, **k: 4 * reference_intensity(*a, **k), "per element"),
         (lambda *a, **k: reference_intensity(*a, **k) + 1.0, "expected"),
-        (lambda *a, **k: torch.tensor(1.0), "finite number"),
+        (lambda *a, **k: torch.tensor(float("nan")), "finite number"),
+        (lambda *a, **k: None, "returned None"),
+        (lambda *a, **k: "4.77", "must return a number"),
     ],
 )
 def test_wrong_intensity_fails_with_specific_message(wrong, message):
     result = check_conv_intensity(wrong, quiet=True)
     assert result.status == "fail"
     assert message in result.message, result.message
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (lambda *a, **k: (lambda m, i, o, w: m / (4 * (o + w)))(*intensity_parts(*a, **k)),
+         "count the input"),
+        (lambda *a, **k: (lambda m, i, o, w: m / (4 * (i + o + w * k.get("groups", 1))))(
+            *intensity_parts(*a, **k)), "expected"),
+        (lambda *a, **k: (lambda m, i, o, w: m // (4 * (i + o + w)))(*intensity_parts(*a, **k)), "expected"),
+        (lambda *a, **k: (lambda m, i, o, w: m / (8 * (i + o + w)))(*intensity_parts(*a, **k)), "8 bytes"),
+        (lambda *a, **k: [reference_intensity(*a, **k)], "must return a number"),
+    ],
+)
+def test_more_wrong_intensities_fail_with_specific_message(wrong, message):
+    """Traffic, positions, integer division, bytes per element and return-type mistakes."""
+    result = check_conv_intensity(wrong, quiet=True)
+    assert result.status == "fail"
+    assert message in result.message, result.message
+
+
+@pytest.mark.parametrize(
+    "correct",
+    [
+        lambda *a, **k: np.float32(reference_intensity(*a, **k)),
+        lambda *a, **k: torch.tensor(reference_intensity(*a, **k), dtype=torch.float32),
+        lambda *a, **k: np.array([reference_intensity(*a, **k)]),
+        lambda *a, **k: (lambda m, i, o, w: float(np.float32(m) / np.float32(4 * (i + o + w))))(
+            *intensity_parts(*a, **k)),
+    ],
+)
+def test_correct_intensity_variants_pass(correct):
+    """np.float32 (issue 16: 'got np.float32(4.77)'), a float32 tensor, a one-element array, float32 maths."""
+    result = check_conv_intensity(correct, quiet=True)
+    assert result.status == "pass", result.message
 
 
 def test_intensity_stub_is_not_attempted():

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
+
+import numpy as np
 
 from ...configs import B0_STAGES
 from ...layers import MBConv
 from ...scaling import make_divisible
-from ._core import exercise, expect
+from ._core import close, exercise, expect, integer, number
 
 REWARD_CASES = ((0.75, 400e6, 400e6, -0.07), (0.76, 800e6, 400e6, -0.07), (0.70, 200e6, 400e6, -0.07),
-                (0.78, 1.2e9, 600e6, -0.15))
+                (0.78, 1.2e9, 600e6, -0.15), (0.6, 300e6, 400e6, -0.1), (0.82, 900e6, 900e6, -0.07))
 
 
 @exercise(
@@ -26,39 +29,49 @@ def check_search_reward(search_reward: Callable[..., float]) -> str:
     """Check ``search_reward(acc, flops, target=400e6, w=-0.07)`` (chapter "EfficientNet-B0")."""
     expect(callable(search_reward), "pass your function itself, e.g. check(search_reward).")
     for acc, flops, target, w in REWARD_CASES:
-        got = float(search_reward(acc, flops, target=target, w=w))
-        want = acc * (flops / target) ** w
-        if math.isclose(got, want, rel_tol=1e-9):
-            continue
         case = f"(acc={acc}, flops={flops:.3g}, target={target:.3g}, w={w})"
+        got = number(search_reward(acc, flops, target=target, w=w), f"search_reward{case}")
+        want = acc * (flops / target) ** w
+        if close(got, want):
+            continue
+        expect(not close(got, acc * flops / target),
+               f"{case}: raise the ratio FLOPS(m) / T to the power w; it is not used as a plain factor.")
         expect(not (flops > target and got > acc),
                f"{case}: your reward grows with FLOPS. A bigger model must be penalised: w is negative, "
                "and the ratio is FLOPS(m) / T, not T / FLOPS(m).")
-        expect(not (flops != target and got in (0.0, acc)),
+        expect(not (flops != target and (got == 0.0 or close(got, acc))),
                f"{case}: the objective is a soft trade-off, not a hard limit: a model off the target "
                "gets a small bonus or penalty, never exactly ACC or 0.")
-        expect(not math.isclose(got, acc * flops**w, rel_tol=1e-9),
+        expect(w == -0.07 or not close(got, acc * (flops / target) ** -0.07),
+               f"{case}: use the w argument, not a fixed -0.07.")
+        expect(target == 400e6 or not close(got, acc * (flops / 400e6) ** w),
+               f"{case}: divide by the target argument, not a fixed 400e6.")
+        expect(not close(got, acc * flops**w),
                f"{case}: divide FLOPS by the target T, so that a model exactly at T keeps its accuracy.")
-        expect(not math.isclose(got, acc + w * math.log(flops / target), rel_tol=1e-9),
+        expect(not close(got, acc + w * math.log(flops / target)),
                f"{case}: accuracy and the FLOPS term multiply; they are not added.")
         expect(False, f"search_reward{case} gave {got:.6f}, expected {want:.6f}.")
     return "your reward matches ACC(m) x [FLOPS(m)/T]^w, including other targets and exponents."
 
 
-MBCONV_CASES = ((32, 16, 1, 3), (16, 24, 6, 3), (40, 80, 6, 3), (112, 192, 6, 5), (192, 192, 6, 5))
+MBCONV_CASES = ((32, 16, 1, 3), (16, 24, 6, 3), (40, 80, 6, 3), (112, 192, 6, 5), (192, 192, 6, 5),
+                (2, 8, 4, 3), (24, 40, 6, 5), (16, 16, 1, 5))
 
 
 def _mbconv_formula(c_in: int, c_out: int, expand: int, k: int, *, bn: bool = True,
                     se_from_expanded: bool = False, full_depthwise: bool = False, se_bias: bool = True,
-                    always_expand: bool = False) -> int:
+                    always_expand: bool = False, se_from_output: bool = False, kernel_ignored: bool = False,
+                    no_se_minimum: bool = False) -> int:
     """Parameters of an MBConv, with switches that reproduce common mistakes."""
     e = make_divisible(c_in * expand, 8)
     per_bn = 2 if bn else 0
     total = 0
     if e != c_in or always_expand:
         total += c_in * e + per_bn * e
+    k = 3 if kernel_ignored else k
     total += (e * e if full_depthwise else e) * k * k + per_bn * e
-    s = max(1, int((e if se_from_expanded else c_in) * 0.25))
+    s = int((e if se_from_expanded else c_out if se_from_output else c_in) * 0.25)
+    s = s if no_se_minimum else max(1, s)
     total += 2 * e * s + ((e + s) if se_bias else 0)
     total += e * c_out + per_bn * c_out
     return total
@@ -84,13 +97,16 @@ def check_mbconv_params(mbconv_params: Callable[..., int]) -> str:
                                    "of channels."),
         ({"se_bias": False}, "the two 1x1 convolutions of SE have biases."),
         ({"always_expand": True}, "with expand_ratio = 1 there is no expansion convolution."),
+        ({"se_from_output": True}, "SE squeezes to int(0.25 * c_in), from the block's INPUT channels, not "
+                                   "its output channels."),
+        ({"kernel_ignored": True}, "the depthwise kernel is kernel_size x kernel_size: a 5x5 one has 25 "
+                                   "weights per channel."),
+        ({"no_se_minimum": True}, "the SE bottleneck keeps at least one channel, even when 0.25 * c_in < 1."),
     )
     for c_in, c_out, expand, k in MBCONV_CASES:
-        got = mbconv_params(c_in, c_out, expand, k)
-        want = sum(p.numel() for p in MBConv(c_in, c_out, expand, k, 1).parameters())
         case = f"mbconv_params({c_in}, {c_out}, {expand}, {k})"
-        expect(isinstance(got, int) and not isinstance(got, bool),
-               f"{case}: return a Python int, got {type(got).__name__}.")
+        got = integer(mbconv_params(c_in, c_out, expand, k), case)
+        want = sum(p.numel() for p in MBConv(c_in, c_out, expand, k, 1).parameters())
         if got == want:
             continue
         for switches, message in mistakes:
@@ -102,12 +118,15 @@ def check_mbconv_params(mbconv_params: Callable[..., int]) -> str:
 SIZES = (224, 240, 300, 380, 456, 33)
 
 
-def _sizes(image_size: int, *, ceil: bool = True, stem_stride: int = 2, shift: bool = False) -> list[int]:
+ROUNDING = {"ceil": lambda n, s: -(-n // s), "floor": lambda n, s: n // s, "round": lambda n, s: round(n / s)}
+
+
+def _sizes(image_size: int, *, rule: str = "ceil", stem_stride: int = 2, shift: bool = False) -> list[int]:
     """Input resolution of each row of Table 1 (stem, stages 1-7, head), with switches for mistakes."""
     strides = [stem_stride, *(s.stride for s in B0_STAGES)]
     sizes = [image_size]
     for stride in strides:
-        sizes.append(-(-sizes[-1] // stride) if ceil else sizes[-1] // stride)
+        sizes.append(ROUNDING[rule](sizes[-1], stride))
     return sizes[1:] + [sizes[-1]] if shift else sizes
 
 
@@ -126,15 +145,21 @@ def check_feature_sizes(feature_sizes: Callable[[int], list[int]]) -> str:
     for size in SIZES:
         got = feature_sizes(size)
         want = _sizes(size)
-        expect(isinstance(got, list | tuple) and all(isinstance(v, int) for v in got),
+        expect(got is not None, f"feature_sizes({size}) returned None: is the `return` statement missing?")
+        got = got.tolist() if isinstance(got, np.ndarray) else got
+        expect(isinstance(got, list | tuple)
+               and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in got),
                f"feature_sizes({size}): return a list of ints, got {got!r}.")
-        got = list(got)
+        got = [int(v) for v in got]
         if got == want:
             continue
         expect(len(got) == len(want),
                f"feature_sizes({size}): Table 1 has {len(want)} rows (stem, 7 stages, head); you gave "
                f"{len(got)} sizes.")
-        floor = _sizes(size, ceil=False)
+        expect(got != _sizes(size, rule="round"),
+               f"feature_sizes({size}): round() sends halves to the EVEN neighbour (round(28.5) == 28), "
+               "but a stride-2 'same' convolution turns an odd size n into (n + 1) / 2.")
+        floor = _sizes(size, rule="floor")
         if got == floor:
             i = next(i for i, (w, f) in enumerate(zip(want, floor, strict=True)) if w != f)
             expect(False, f"feature_sizes({size}): a stride-2 'same' convolution rounds odd sizes UP "

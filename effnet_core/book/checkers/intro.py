@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from torch import nn
 
-from ._core import exercise, expect
+from ._core import exercise, expect, integer
 
 CASES = ((3, 2, True), (3, 2, False), (128, 10, True), (1, 1, True), (64, 256, False))
 
@@ -23,12 +23,8 @@ def check_linear_params(linear_params: Callable[..., int]) -> str:
     """Check ``linear_params(n_in, n_out, bias=True)`` against ``nn.Linear`` (chapter 0)."""
     expect(callable(linear_params), "pass your function itself, e.g. check(linear_params).")
     for n_in, n_out, bias in CASES:
-        got = linear_params(n_in, n_out, bias=bias)
+        got = integer(linear_params(n_in, n_out, bias=bias), f"linear_params({n_in}, {n_out}, bias={bias})")
         expected = sum(p.numel() for p in nn.Linear(n_in, n_out, bias=bias).parameters())
-        expect(
-            isinstance(got, int) and not isinstance(got, bool),
-            f"return a Python int, got {type(got).__name__} for ({n_in}, {n_out}, bias={bias}).",
-        )
         if got == expected:
             continue
         weights = n_in * n_out

@@ -5,6 +5,12 @@ The learner writes ``cls(in_channels, out_channels, expand_ratio, kernel_size, s
 conv with ``stride`` -> SE squeezing to ``max(1, int(in_channels * 0.25))`` -> linear 1x1
 projection, SiLU activations, BatchNorm after every conv, residual only when ``stride == 1``
 and ``in_channels == out_channels``. Every test runs in eval mode.
+
+The block is judged by what it does, over configurations with stride 1 and 2, in == out and
+in != out, expand ratio 1 and 6, kernel 3 and 5: the roles of its layers come from a traced
+forward pass (which conv runs on the pooled vector, which one runs after the depthwise), and
+its output is compared with :class:`effnet_core.layers.MBConv` after both get the same weights
+by tensor shape (see :mod:`._blocks`), whatever the names or the registration order.
 """
 
 from __future__ import annotations
@@ -13,19 +19,21 @@ import torch
 from torch import nn
 
 from ...layers import MBConv
+from ._blocks import Call, build, run, spatial_size, trace, transplant
 from ._core import CheckFailed, exercise, expect
 
 # in, out, expand, kernel, stride
 RESIDUAL = (16, 16, 6, 3, 1)
-CASES = (RESIDUAL, (16, 24, 6, 5, 2), (24, 24, 4, 3, 2), (16, 32, 6, 3, 1), (32, 16, 1, 3, 1))
+PROJECTING = (16, 32, 6, 3, 1)
+CASES = (RESIDUAL, (16, 24, 6, 5, 2), (24, 24, 4, 3, 2), PROJECTING, (32, 16, 1, 3, 1), (16, 16, 1, 5, 1),
+         (24, 24, 6, 5, 1), (32, 32, 1, 3, 2))
 SIZE = 16
 
 
 def _forward(block: nn.Module, x: torch.Tensor, cfg: tuple[int, ...]) -> torch.Tensor:
     c_in, c_out, _, _, stride = cfg
     try:
-        with torch.no_grad():
-            return block(x)
+        return run(block, x, f"the block {cfg}")
     except RuntimeError as error:
         if "must match the size" not in str(error):
             raise
@@ -42,30 +50,104 @@ def _forward(block: nn.Module, x: torch.Tensor, cfg: tuple[int, ...]) -> torch.T
         raise
 
 
-def _depthwise_widths(block: nn.Module) -> list[int]:
-    return [m.in_channels for m in block.modules()
-            if isinstance(m, nn.Conv2d) and m.groups > 1 and m.groups == m.in_channels == m.out_channels]
+def _is_conv(call: Call, *, depthwise: bool) -> bool:
+    m = call.module
+    if not isinstance(m, nn.Conv2d) or spatial_size(call.given) == 1:  # 1x1 input: SE's map
+        return False
+    return (m.groups > 1) == depthwise
 
 
-def _check_structure(cls: type, cfg: tuple[int, ...]) -> nn.Module:
-    c_in, c_out, expand, _, stride = cfg
-    block = cls(*cfg)
-    expect(isinstance(block, nn.Module), "your class must build an nn.Module.")
-    block.eval()
+def _check_shape(block: nn.Module, cfg: tuple[int, ...]) -> tuple[list[Call], torch.Tensor]:
+    c_in, c_out, _, _, stride = cfg
     x = torch.randn(2, c_in, SIZE, SIZE)
     y = _forward(block, x, cfg)
     want = (2, c_out, SIZE // stride, SIZE // stride)
     expect(tuple(y.shape) == want,
            f"the block {cfg} maps an input {tuple(x.shape)} to {tuple(y.shape)}, expected {want}.")
-    widths = _depthwise_widths(block)
-    expect(len(widths) == 1,
-           f"the block {cfg} has {len(widths)} depthwise convolutions (groups == channels); it needs one.")
-    expect(
-        widths[0] == c_in * expand,
-        f"the block {cfg} expands to {widths[0]} channels; the expanded width is "
-        f"in_channels * expand_ratio = {c_in * expand}.",
-    )
-    return block
+    calls = trace(block, x)
+    biased = [c.module for c in calls if _is_conv(c, depthwise=True) or _is_conv(c, depthwise=False)
+              if c.module.bias is not None]
+    expect(not biased, f"in the block {cfg} a convolution on the feature map has a bias: the BatchNorm after "
+                       "it adds its own shift, so MBConv's convolutions use bias=False (only SE's maps have "
+                       "biases).")
+    return calls, x
+
+
+def _wrong_stride(cfg: tuple[int, ...]) -> str:
+    return (f"in the block {cfg} the stride sits on the wrong conv: only the depthwise conv carries "
+            f"stride={cfg[4]}; the 1x1 expansion and projection use stride 1.")
+
+
+def _check_depthwise(calls: list[Call], cfg: tuple[int, ...]) -> int:
+    """The one depthwise conv: width, kernel, stride. Returns its position in the execution."""
+    c_in, _, expand, k, stride = cfg
+    where = [i for i, c in enumerate(calls) if _is_conv(c, depthwise=True)]
+    expect(len(where) == 1,
+           f"the block {cfg} has {len(where)} depthwise convolutions (groups == channels); it needs one.")
+    dw = calls[where[0]].module
+    expect(dw.in_channels == c_in * expand,
+           f"the block {cfg} expands to {dw.in_channels} channels; the expanded width is "
+           f"in_channels * expand_ratio = {c_in * expand}.")
+    expect(dw.kernel_size == (k, k),
+           f"the block {cfg} has a {dw.kernel_size[0]}x{dw.kernel_size[1]} depthwise conv: use kernel_size "
+           f"({k}x{k}).")
+    expect(dw.stride == (stride, stride), _wrong_stride(cfg))
+    following = calls[where[0] + 1].module if where[0] + 1 < len(calls) else None
+    expect(isinstance(following, nn.BatchNorm2d),
+           f"in the block {cfg} the depthwise conv is not followed by a BatchNorm2d: every conv of the "
+           "block (expansion, depthwise, projection) has its BatchNorm.")
+    return where[0]
+
+
+def _check_pointwise(calls: list[Call], dw: int, x: torch.Tensor, cfg: tuple[int, ...]) -> None:
+    """The 1x1 convs on the feature map: an expansion (unless the ratio is 1), a projection, nothing else."""
+    expand = cfg[2]
+    wide = calls[dw].module.in_channels
+    dense = [i for i, c in enumerate(calls) if _is_conv(c, depthwise=False)]
+    expansion = [i for i in dense if i < dw and calls[i].module.out_channels == wide][-1:]
+    shortcut = [i for i in dense if calls[i].given is x and i not in expansion]
+    expect(not shortcut,
+           f"the block {cfg} passes its input through an extra convolution (a ResNet-style shortcut?). "
+           "MBConv adds the input unchanged when shapes match, and has no shortcut at all otherwise.")
+    expect(not (expand == 1 and expansion),
+           f"the block {cfg} has a 1x1 conv before the depthwise one, but with expand_ratio=1 there is "
+           "nothing to expand: skip the expansion.")
+    before = [i for i in dense if i < dw]
+    expect(len(before) == len(expansion),
+           f"the block {cfg} runs {len(before)} convolutions before the depthwise one; MBConv runs "
+           f"{'none' if expand == 1 else 'one, the 1x1 expansion'}.")
+    after = [i for i in dense if i > dw]
+    expect(len(after) == 1, f"the block {cfg} should run one 1x1 projection after the depthwise conv; it "
+                            f"runs {len(after)}.")
+    for i, name in [(j, "expansion") for j in expansion] + [(after[0], "projection")]:
+        expect(calls[i].module.stride == (1, 1), _wrong_stride(cfg))
+        nxt = calls[i + 1].module if i + 1 < len(calls) else None
+        expect(isinstance(nxt, nn.BatchNorm2d),
+               f"in the block {cfg} the 1x1 {name} conv is not followed by a BatchNorm2d.")
+    _check_se_layers(calls, dw, after[0], cfg)
+
+
+def _check_se_layers(calls: list[Call], dw: int, project: int, cfg: tuple[int, ...]) -> None:
+    """SE's maps run on the pooled vector, between the depthwise conv and the projection."""
+    c_in, c_out, expand, _, _ = cfg
+    maps = [i for i, c in enumerate(calls) if isinstance(c.module, nn.Linear)
+            or (isinstance(c.module, nn.Conv2d) and spatial_size(c.given) == 1)]
+    if not maps:
+        return  # no SE module: the receptive-field test below says so
+    expect(all(dw < i < project for i in maps),
+           f"in the block {cfg} the Squeeze-and-Excitation runs "
+           f"{'after the projection' if maps[0] > project else 'before the depthwise conv'}: it belongs "
+           "between the depthwise conv and the 1x1 projection, on the expanded channels.")
+    first = calls[maps[0]].module
+    width = first.out_features if isinstance(first, nn.Linear) else first.out_channels
+    want = max(1, int(c_in * 0.25))
+    if width == want:
+        return
+    for source, name in ((c_in * expand, "expanded"), (c_out, "output")):
+        expect(width != max(1, int(source * 0.25)),
+               f"in the block {cfg} the SE squeezes to {width} channels, 0.25 x the {name} channels. "
+               f"EfficientNet's SE width comes from the block's INPUT channels: {want}.")
+    expect(False, f"in the block {cfg} the SE squeezes to {width} channels; it should be {want}.")
 
 
 def _check_se_present(block: nn.Module, cfg: tuple[int, ...]) -> None:
@@ -81,20 +163,40 @@ def _check_se_present(block: nn.Module, cfg: tuple[int, ...]) -> None:
     )
 
 
-def _zeroed(block: nn.Module) -> nn.Module:
+def _check_shortcut(cls: type, cfg: tuple[int, ...]) -> None:
+    """With every weight zero the branch gives 0: what is left is the shortcut, x or nothing."""
+    c_in, c_out, _, _, stride = cfg
+    block = build(cls, cfg)
     with torch.no_grad():
         for p in block.parameters():
             p.zero_()
-    return block
+    x = torch.randn(2, c_in, SIZE, SIZE)
+    out = _forward(block, x, cfg)
+    if stride == 1 and c_in == c_out:
+        expect(torch.allclose(out, x, atol=1e-6),
+               f"with every weight set to zero the block {cfg} should return its input x (branch 0 "
+               "plus shortcut x); it does not. Stride 1 and in == out: add the residual.")
+        return
+    expect(out.abs().max().item() < 1e-6,
+           f"with every weight set to zero the block {cfg} still returns something: it adds a shortcut "
+           f"{'(a pooled or strided input?) to a stride-2 block' if stride == 2 else 'although in != out'}"
+           ". The residual exists only when stride == 1 and in_channels == out_channels.")
 
 
-def _amplified(block: nn.Module) -> nn.Module:
-    """Set every BatchNorm scale to 10 so the outputs are large, whatever the initialisation."""
+def _check_linear_projection(cls: type) -> None:
+    """Set every BatchNorm scale to 10: outputs far below SiLU's minimum mean a linear projection."""
+    block = build(cls, PROJECTING)
     with torch.no_grad():
         for m in block.modules():
             if isinstance(m, nn.BatchNorm2d) and m.weight is not None:
                 m.weight.fill_(10.0)
-    return block
+    y = _forward(block, torch.randn(4, 16, SIZE, SIZE), PROJECTING)
+    expect(
+        float(y.min()) < -0.3,
+        f"the smallest output of the block {PROJECTING} is {float(y.min()):.3f}, even with every "
+        "BatchNorm scale set to 10: the outputs look clipped by an activation. The projection "
+        "(last 1x1 conv + BN) must be linear.",
+    )
 
 
 @exercise(
@@ -112,48 +214,31 @@ def check_mbconv(cls: type) -> str:
     expect(isinstance(cls, type) and issubclass(cls, nn.Module),
            "pass your class itself (a subclass of nn.Module), e.g. check_mbconv(MyMBConv).")
     torch.manual_seed(0)
-    blocks = {cfg: _check_structure(cls, cfg) for cfg in CASES}
-    _check_se_present(blocks[RESIDUAL], RESIDUAL)
-
-    x = torch.randn(2, RESIDUAL[0], SIZE, SIZE)
-    out = _forward(_zeroed(cls(*RESIDUAL).eval()), x, RESIDUAL)
-    expect(torch.allclose(out, x, atol=1e-6),
-           f"with every weight set to zero the block {RESIDUAL} should return its input x (branch 0 "
-           "plus shortcut x); it does not. Stride 1 and in == out: add the residual.")
-
-    projecting = (16, 32, 6, 3, 1)
-    y = _forward(_amplified(blocks[projecting]), torch.randn(4, 16, SIZE, SIZE), projecting)
-    expect(
-        float(y.min()) < -0.3,
-        f"the smallest output of the block {projecting} is {float(y.min()):.3f}, even with every "
-        "BatchNorm scale set to 10: the outputs look clipped by an activation. The projection "
-        "(last 1x1 conv + BN) must be linear.",
-    )
-    _compare_with_reference(cls, projecting)
+    for cfg in CASES:
+        block = build(cls, cfg)
+        calls, x = _check_shape(block, cfg)
+        dw = _check_depthwise(calls, cfg)
+        _check_pointwise(calls, dw, x, cfg)
+        _check_se_present(block, cfg)
+        _check_shortcut(cls, cfg)
+    _check_linear_projection(cls)
+    for cfg in CASES:
+        _compare_with_reference(cls, cfg)
     return "your block matches MBConv: expansion, depthwise, SE, linear projection, residual."
 
 
 def _compare_with_reference(cls: type, cfg: tuple[int, ...]) -> None:
-    """When parameters line up one to one with MBConv's, copy them over and compare outputs."""
-    mine, ref = cls(*cfg).eval(), MBConv(*cfg).eval()
-    torch.manual_seed(1)
-    for m in ref.modules():  # non-trivial BatchNorm statistics, so a swapped order would show
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.5, 0.5)
-            m.running_var.uniform_(0.5, 2.0)
-            m.weight.data.uniform_(0.5, 1.5)
-            m.bias.data.uniform_(-0.5, 0.5)
-    src = list(ref.parameters()) + [b for b in ref.buffers() if b.is_floating_point()]
-    dst = list(mine.parameters()) + [b for b in mine.buffers() if b.is_floating_point()]
-    if [t.shape for t in src] != [t.shape for t in dst]:
-        return
-    with torch.no_grad():
-        for s, d in zip(src, dst, strict=True):
-            d.copy_(s)
+    """Give the block and MBConv the same weights (matched by tensor shape) and compare outputs."""
+    mine, ref = build(cls, cfg), MBConv(*cfg).eval()
+    unknown = transplant(ref, mine, seed=sum(cfg))
+    expect(not unknown, f"your block {cfg} holds tensors of shapes {unknown}, which MBConv{cfg} does not "
+                        "have (with the same layers, every weight has a counterpart of the same shape).")
     x = torch.randn(2, cfg[0], SIZE, SIZE)
+    diff = (_forward(mine, x, cfg) - _forward(ref, x, cfg)).abs().max().item()
     expect(
-        torch.allclose(_forward(mine, x, cfg), _forward(ref, x, cfg), rtol=1e-4, atol=1e-5),
-        f"with the same weights, your block {cfg} computes something different from MBConv. Check "
-        "the activations (SiLU after expansion, depthwise and inside SE; none after the projection) "
-        "and the SE width, max(1, int(0.25 * in_channels)).",
+        diff < 1e-4,
+        f"with the same weights, your block {cfg} computes something different from MBConv (up to "
+        f"{diff:.3g} apart). Check the activations (SiLU after expansion, depthwise and inside SE; none "
+        "after the projection), the order conv -> BatchNorm -> SiLU, and the SE width, "
+        "max(1, int(0.25 * in_channels)).",
     )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import math
+import operator
 
 import torch
+import torch.fx
 from torch import nn
 
 from ...layers import FusedMBConv, MBConv
-from ._core import exercise, expect
+from ._core import close, exercise, expect, number, tensor
 
 
 @exercise(
@@ -21,30 +22,30 @@ from ._core import exercise, expect
 )
 def check_stage_value(fn) -> str:
     """``fn(k, num_stages, low, high)``: the value of a setting at stage ``k`` (0-based)."""
-    expect(math.isclose(fn(0, 4, 16, 32), 16), "stage 0 must use the low value (16 for 16 -> 32).")
-    last = fn(3, 4, 16, 32)
-    expect(
-        math.isclose(last, 32),
-        f"the last stage (k=3 of 4) must reach the high value 32, got {last}: "
-        "divide by num_stages - 1.",
-    )
-    mid = fn(1, 4, 0.1, 0.3)
-    expect(
-        math.isclose(mid, 0.1 + 0.2 / 3),
-        f"stage 1 of 4 from 0.1 to 0.3 should be {0.1 + 0.2 / 3:.4f}, got {mid}.",
-    )
-    expect(
-        math.isclose(fn(1, 5, 10, 0), 7.5),
-        "a setting may also decrease: stage 1 of 10 -> 0 over 5 stages is 7.5.",
-    )
+    expect(callable(fn), "pass your function itself, e.g. check_stage_value(stage_value).")
+
+    def value(*args: float) -> float:
+        return number(fn(*args), f"stage_value{args}")
+
+    expect(close(value(0, 4, 16, 32), 16), "stage 0 must use the low value (16 for 16 -> 32).")
+    last = value(3, 4, 16, 32)
+    expect(close(last, 32), f"the last stage (k=3 of 4) must reach the high value 32, got {last}: "
+                            "divide by num_stages - 1.")
+    for args, want in (((1, 4, 0.1, 0.3), 0.1 + 0.2 / 3), ((2, 4, 128, 300), 128 + 172 * 2 / 3),
+                       ((4, 6, 0.0, 0.5), 0.4)):
+        got = value(*args)
+        expect(not close(got, round(want)) or close(got, want),
+               f"stage_value{args} gave {got}: do not round the value, a rate like 0.1 must stay a float.")
+        expect(close(got, want), f"stage_value{args} should be {want:.4f}, got {got}: the fraction of the "
+                                 "way is k / (num_stages - 1).")
+    expect(close(value(1, 5, 10, 0), 7.5),
+           "a setting may also decrease: stage 1 of 10 -> 0 over 5 stages is 7.5.")
     try:
         single = fn(0, 1, 16, 32)
     except ZeroDivisionError:
         single = None
-    expect(
-        single is not None and math.isclose(single, 32),
-        "with a single stage, train at the final (high) value without dividing by zero.",
-    )
+    expect(single is not None and close(number(single, "stage_value(0, 1, 16, 32)"), 32),
+           "with a single stage, train at the final (high) value without dividing by zero.")
     return "your schedule matches Algorithm 1 of the EfficientNetV2 paper."
 
 
@@ -57,29 +58,56 @@ def check_stage_value(fn) -> str:
     ],
 )
 def check_mixup_targets(fn) -> str:
-    """``fn(labels, perm, lam, num_classes)``: soft targets ``(B, num_classes)`` for mixup."""
-    labels = torch.tensor([0, 1, 2, 3])
-    perm = torch.tensor([2, 3, 0, 1])
-    out = fn(labels, perm, 0.7, 5)
-    expect(isinstance(out, torch.Tensor), f"return a tensor, got {type(out).__name__}.")
-    expect(tuple(out.shape) == (4, 5), f"expected shape (4, 5), got {tuple(out.shape)}.")
-    expect(torch.allclose(out.float().sum(1), torch.ones(4)), "each row must sum to 1.")
-    own, partner = out[0, 0].item(), out[0, 2].item()
-    expect(
-        not (math.isclose(own, 0.3, abs_tol=1e-6) and math.isclose(partner, 0.7, abs_tol=1e-6)),
-        "lam and 1 - lam are swapped: the image's own label gets lam.",
-    )
-    expect(
-        math.isclose(partner, 0.3, abs_tol=1e-6),
-        f"the partner's label (labels[perm[i]]) must get weight 1 - lam = 0.3, got {partner:.3g}.",
-    )
-    expect(
-        math.isclose(own, 0.7, abs_tol=1e-6),
-        f"the image's own label must get weight lam = 0.7, got {own:.3g}.",
-    )
-    same = fn(labels, perm, 1.0, 5)
-    expect(torch.allclose(same.float(), torch.eye(5)[:4]), "lam = 1 must give plain one-hot targets.")
+    """``fn(labels, perm, lam, num_classes)``: soft targets ``(B, num_classes)`` for mixup.
+
+    Random labels (not equal to their indices) and a permutation that is not its own inverse, so
+    ``one_hot(perm)`` and ``labels[perm.argsort()]`` cannot pass by accident.
+    """
+    expect(callable(fn), "pass your function itself, e.g. check_mixup_targets(mixup_targets).")
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.tensor([7, 2, 2, 9, 0, 5, 3, 7])
+    perm = torch.tensor([3, 0, 6, 5, 1, 7, 2, 4])  # one cycle of length 8: perm[perm] != identity
+    for lam, classes in ((0.7, 10), (0.25, 12), (1.0, 10)):
+        out = tensor(fn(labels.clone(), perm.clone(), lam, classes),
+                     f"mixup_targets(labels, perm, {lam}, {classes})")
+        _check_targets(out.detach().double(), labels, perm, lam, classes)
+    labels = torch.randint(0, 100, (64,), generator=generator)
+    perm = torch.randperm(64, generator=generator)
+    out = tensor(fn(labels.clone(), perm.clone(), 0.6, 100), "mixup_targets on 64 random labels")
+    _check_targets(out.detach().double(), labels, perm, 0.6, 100)
     return "your mixup targets mix the labels exactly as the images are mixed."
+
+
+def _check_targets(out: torch.Tensor, labels: torch.Tensor, perm: torch.Tensor, lam: float,
+                   classes: int) -> None:
+    n = len(labels)
+    case = f"for {n} labels, lam={lam}, num_classes={classes}"
+    expect(tuple(out.shape) == (n, classes),
+           f"{case} expected shape ({n}, {classes}), got {tuple(out.shape)}.")
+    expect(torch.allclose(out.sum(1), torch.ones(n, dtype=out.dtype), atol=1e-5),
+           f"{case}: each row must sum to 1.")
+    one_hot = torch.nn.functional.one_hot(labels, classes).double()
+    want = lam * one_hot + (1 - lam) * one_hot[perm]
+
+    def same(other: torch.Tensor) -> bool:
+        return tuple(other.shape) == tuple(out.shape) and bool(torch.allclose(out, other, atol=1e-5))
+
+    if same(want):
+        return
+    expect(not same((1 - lam) * one_hot + lam * one_hot[perm]),
+           f"{case}: lam and 1 - lam are swapped: the image's own label gets lam.")
+    expect(not same(one_hot), f"{case}: these are the plain one-hot labels: the partner's label "
+                              "(labels[perm[i]]) must get weight 1 - lam.")
+    expect(not same(lam * one_hot + (1 - lam) * one_hot[perm.argsort()]),
+           f"{case}: you used the inverse permutation. Image i is mixed with image perm[i], so its "
+           "partner's label is labels[perm[i]].")
+    if classes >= n:
+        expect(not same(lam * one_hot + (1 - lam) * torch.nn.functional.one_hot(perm, classes).double()),
+               f"{case}: you one-hot encoded perm itself; perm holds image indices, the partner's LABEL "
+               "is labels[perm[i]].")
+    row = int(((out - want).abs().sum(1) > 1e-5).nonzero()[0])
+    expect(False, f"{case}: row {row} is {out[row].tolist()}, expected lam on labels[{row}]="
+                  f"{int(labels[row])} plus 1 - lam on labels[perm[{row}]]={int(labels[perm[row]])}.")
 
 
 @exercise(
@@ -100,7 +128,7 @@ def check_resnet_for_progressive(model_fn) -> str:
         "pass the function that builds the model (e.g. `small_resnet`), not a model.",
     )
     model = model_fn()
-    expect(isinstance(model, nn.Module), f"model_fn() must return an nn.Module, got {type(model)}.")
+    _returned_module(model)
     expect(
         not any(isinstance(m, (MBConv, FusedMBConv)) for m in model.modules()),
         "this exercise is about a different network: build a ResNet, not an EfficientNet.",
@@ -115,7 +143,76 @@ def check_resnet_for_progressive(model_fn) -> str:
             except RuntimeError as error:
                 expect(False, f"the model fails on {size} px images ({error}); use global pooling.")
             expect(
-                tuple(out.shape) == (2, 10),
-                f"on {size} px images the output must be (2, 10) logits, got {tuple(out.shape)}.",
+                isinstance(out, torch.Tensor) and tuple(out.shape) == (2, 10),
+                f"on {size} px images the output must be (2, 10) logits, got "
+                f"{tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__}.",
             )
-    return "your network accepts every stage's image size and has dropout for the schedule."
+    _check_dropout_placement(model)
+    _check_residual(model)
+    return "your residual network accepts every stage's image size and has dropout before its classifier."
+
+
+def _returned_module(model: object) -> None:
+    expect(model is not None, "model_fn() returned None: is the `return` statement missing?")
+    expect(isinstance(model, nn.Module), f"model_fn() must return an nn.Module, got {type(model).__name__}.")
+
+
+def _trace(model: nn.Module, x: torch.Tensor) -> tuple[list[tuple[nn.Module, object, object]], object]:
+    """Run ``model`` in training mode (dropout rate 0.5) and record (leaf module, input, output) in
+    execution order."""
+    calls: list[tuple[nn.Module, object, object]] = []
+    leaves = [m for m in model.modules() if not list(m.children())]
+    handles = [m.register_forward_hook(lambda m, args, out: calls.append((m, args[0] if args else None, out)))
+               for m in leaves]
+    rates = {m: m.p for m in leaves if isinstance(m, nn.Dropout)}
+    try:
+        for m in rates:  # at p = 0 dropout hands its input back unchanged and could not be traced
+            m.p = 0.5
+        model.train()
+        torch.manual_seed(0)
+        with torch.no_grad():
+            out = model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+        for m, rate in rates.items():
+            m.p = rate
+        model.eval()
+    return calls, out
+
+
+def _check_dropout_placement(model: nn.Module) -> None:
+    """The schedule's dropout must act on the features the final nn.Linear reads, and only there."""
+    x = torch.randn(2, 3, 16, 16)
+    calls, out = _trace(model, x)
+    for module, given, _ in calls:
+        expect(not (isinstance(module, nn.Dropout) and given is x),
+               "an nn.Dropout acts on the input image: the schedule's dropout belongs just before the "
+               "final nn.Linear, on the pooled features (image augmentation is a separate setting).")
+    producer: dict[int, tuple[nn.Module, object]] = {}
+    for module, given, result in calls:  # the first module to produce a tensor (Identity passes it on)
+        producer.setdefault(id(result), (module, given))
+    last, source = producer.get(id(out), (None, None))
+    expect(not isinstance(last, nn.Dropout),
+           "the last layer is an nn.Dropout: it would zero some of the logits. Put it just BEFORE the "
+           "final nn.Linear.")
+    expect(isinstance(last, nn.Linear), "the network should end with an nn.Linear classifier (after "
+                                        f"pooling and dropout); its last layer is {type(last).__name__}.")
+    while isinstance(producer.get(id(source), (None,))[0], nn.Flatten | nn.Identity):
+        source = producer[id(source)][1]
+    expect(isinstance(producer.get(id(source), (None,))[0], nn.Dropout),
+           "the final nn.Linear does not read the output of an nn.Dropout: the schedule's dropout goes "
+           "between the pooled features and the classifier.")
+
+
+def _check_residual(model: nn.Module) -> None:
+    """A ResNet adds a block's input to its output: look for additions in the traced graph."""
+    try:
+        graph = torch.fx.symbolic_trace(model).graph
+    except Exception:  # noqa: BLE001 - a forward fx cannot trace is judged by the other checks only
+        return
+    adds = [node for node in graph.nodes
+            if (node.op == "call_function" and node.target in (operator.add, operator.iadd, torch.add))
+            or (node.op == "call_method" and node.target in ("add", "add_"))]
+    expect(bool(adds), "the network has no residual connection (no addition of a block's input to its "
+                       "output): build basic residual blocks, out = relu(F(x) + x).")

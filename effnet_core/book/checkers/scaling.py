@@ -6,11 +6,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from ...scaling import PAPER_ALPHA, PAPER_BETA, PAPER_GAMMA, round_filters
-from ._core import exercise, expect
+import numpy as np
+import torch
 
+from ...scaling import PAPER_ALPHA, PAPER_BETA, PAPER_GAMMA, round_filters
+from ._core import close, exercise, expect, integer, number
+
+# Widths of B0-B7 and beyond; other divisors; 26 x 2.0 = 52 sits half-way between 48 and 56 (round()
+# rounds halves to even: 48), 3 x 0.5 and 5 x 0.25 fall below the divisor.
 ROUND_CASES = tuple((c, w, 8) for c in (16, 24, 32, 40, 80, 112, 192, 320, 1280)
-                    for w in (0.5, 0.7, 1.0, 1.1, 1.2, 1.4, 1.8, 2.0, 3.1)) + ((30, 1.0, 4), (11, 1.0, 8))
+                    for w in (0.5, 0.7, 1.0, 1.1, 1.2, 1.4, 1.8, 2.0, 3.1)) + (
+    (30, 1.0, 4), (11, 1.0, 8), (26, 2.0, 8), (20, 1.0, 8), (3, 0.5, 8), (5, 0.25, 4), (100, 1.0, 16),
+    (36, 1.5, 3), (40, 1.0, 1))
 
 
 @exercise(
@@ -27,19 +34,18 @@ def check_round_filters(round_filters_fn: Callable[..., int]) -> str:
     expect(callable(round_filters_fn), "pass your function itself, e.g. check(round_filters).")
     answers = []
     for channels, width, divisor in ROUND_CASES:
-        got = round_filters_fn(channels, width, divisor=divisor)
-        expect(isinstance(got, int) and not isinstance(got, bool),
-               f"round_filters({channels}, {width}, divisor={divisor}): return a Python int, "
-               f"got {type(got).__name__}.")
+        got = integer(round_filters_fn(channels, width, divisor=divisor),
+                      f"round_filters({channels}, {width}, divisor={divisor})")
+        fixed = " (a multiple of 8: use the divisor argument, not a fixed 8)" if got % 8 == 0 else ""
         expect(got % divisor == 0, f"round_filters({channels}, {width}, divisor={divisor}) gave {got}: the "
-                                   f"result must be a multiple of divisor={divisor}.")
+                                   f"result must be a multiple of divisor={divisor}{fixed}.")
         answers.append(got)
 
-    def rounded(rule: Callable[[float, int], int], ninety: bool) -> list[int]:
+    def rounded(rule: Callable[[float, int], int], ninety: bool, minimum: bool = True) -> list[int]:
         out = []
         for channels, width, divisor in ROUND_CASES:
             value = channels * width
-            r = max(divisor, rule(value, divisor))
+            r = max(divisor, rule(value, divisor)) if minimum else rule(value, divisor)
             out.append(r + divisor if ninety and r < 0.9 * value else r)
         return out
 
@@ -52,15 +58,31 @@ def check_round_filters(round_filters_fn: Callable[..., int]) -> str:
     def up(v: float, d: int) -> int:
         return math.ceil(v / d) * d
 
+    def to_even(v: float, d: int) -> int:
+        return round(v / d) * d
+
+    expect(answers != rounded(nearest, ninety=False, minimum=False),
+           "you round to the nearest multiple, but two rules are missing: never go below the divisor "
+           "(round_filters(3, 0.5) is 8, not 0), and add one divisor when rounding would lose more than 10% "
+           "of the channels (round_filters(16, 0.7) is 16, not 8).")
     expect(answers != rounded(nearest, ninety=False),
            "you round to the nearest multiple, but the rule also adds one divisor when rounding would lose "
            "more than 10% of the channels (try round_filters(16, 0.7)).")
+    expect(answers not in (rounded(to_even, ninety=False), rounded(to_even, ninety=True)),
+           "you round with Python's round(), which sends halves to the EVEN multiple (round(6.5) == 6, so "
+           "26 channels at width 2.0 give 48). Round halves up: add half the divisor, then floor.")
     for rule, word in ((down, "DOWN"), (up, "UP")):
         expect(answers not in (rounded(rule, ninety=False), rounded(rule, ninety=True)),
                f"your function rounds {word}; round channels * width_mult to the NEAREST multiple of "
                "divisor.")
     for (channels, width, divisor), got in zip(ROUND_CASES, answers, strict=True):
         want = round_filters(channels, width, divisor)
+        expect(got == want or divisor == 8 or got % 8 or got != round_filters(channels, width, 8),
+               f"round_filters({channels}, {width}, divisor={divisor}) gave {got}: a multiple of 8, but "
+               f"divisor={divisor} was asked for. Use the divisor argument, not a fixed 8.")
+        expect(got == want or got >= divisor or want != divisor,
+               f"round_filters({channels}, {width}, divisor={divisor}) gave {got}: never go below the "
+               f"divisor ({divisor}), however few channels are asked for.")
         expect(got == want,
                f"round_filters({channels}, {width}, divisor={divisor}) gave {got}, expected {want}.")
     return "your rounding matches the reference on every width tried, including the 90% rule."
@@ -84,9 +106,12 @@ def check_coefficients(coefficients_for: Callable[[float], tuple[float, float, f
     expect(callable(coefficients_for), "pass your function itself, e.g. check(coefficients_for).")
     for target in (3.0, 2.0, 4.0):
         got = coefficients_for(target)
+        expect(got is not None,
+               f"coefficients_for({target}) returned None: is the `return` statement missing?")
+        got = got.tolist() if isinstance(got, np.ndarray | torch.Tensor) else got
         expect(isinstance(got, tuple | list) and len(got) == 3,
                f"coefficients_for({target}) must return a tuple (alpha, beta, gamma), got {got!r}.")
-        alpha, beta, gamma = (float(v) for v in got)
+        alpha, beta, gamma = (number(v, f"coefficients_for({target})") for v in got)
         case = f"coefficients_for({target}) = ({alpha:.4f}, {beta:.4f}, {gamma:.4f})"
         expect(min(alpha, beta, gamma) >= 1.0,
                f"{case}: every coefficient must be >= 1; compound scaling grows the network, "
@@ -109,7 +134,7 @@ def check_coefficients(coefficients_for: Callable[[float], tuple[float, float, f
 
 
 PREDICT_CASES = ((385_814_752, 1.4, 1.2, 300), (385_814_752, 1.0, 1.0, 224), (385_814_752, 3.1, 2.0, 600),
-                 (1_000_000, 2.0, 1.5, 112, 112))
+                 (1_000_000, 2.0, 1.5, 112, 112), (2_000_000, 1.8, 1.0, 380, 240))
 
 
 @exercise(
@@ -125,19 +150,23 @@ def check_predict_macs(predict_macs: Callable[..., float]) -> str:
     expect(callable(predict_macs), "pass your function itself, e.g. check(predict_macs).")
     for b0, d, w, r, *base in PREDICT_CASES:
         base_resolution = base[0] if base else 224
-        got = float(predict_macs(b0, d, w, r, base_resolution=base_resolution))
+        case = f"predict_macs({b0:,}, {d}, {w}, {r}, base_resolution={base_resolution})"
+        got = number(predict_macs(b0, d, w, r, base_resolution=base_resolution), case)
         ratio = r / base_resolution
         want = b0 * d * w**2 * ratio**2
-        if math.isclose(got, want, rel_tol=1e-6):
+        if close(got, want):
             continue
-        case = f"predict_macs({b0:,}, {d}, {w}, {r}, base_resolution={base_resolution})"
-        expect(not math.isclose(got, b0 * d * w * ratio**2, rel_tol=1e-6),
+        expect(not close(got, b0 * d * w * ratio**2),
                f"{case}: width enters squared (both input and output channels of a conv grow).")
-        expect(not math.isclose(got, b0 * d * w**2 * ratio, rel_tol=1e-6),
+        expect(not close(got, b0 * d * w**2 * ratio),
                f"{case}: resolution enters squared (height AND width of every feature map grow).")
-        expect(not math.isclose(got, b0 * w**2 * ratio**2, rel_tol=1e-6),
+        expect(not close(got, b0 * w**2 * ratio**2),
                f"{case}: you forgot depth: more layers, proportionally more MACs.")
-        expect(not math.isclose(got, b0 * d * w**2 * r**2, rel_tol=1e-6),
+        expect(not close(got, b0 * d**2 * w**2 * ratio**2),
+               f"{case}: depth enters linearly: twice the layers, twice the MACs (it is not squared).")
+        expect(base_resolution == 224 or not close(got, b0 * d * w**2 * (r / 224) ** 2),
+               f"{case}: divide by the base_resolution argument, not a fixed 224.")
+        expect(not close(got, b0 * d * w**2 * r**2),
                f"{case}: use the resolution RATIO resolution / base_resolution, not the pixels.")
         expect(False, f"{case} gave {got:,.0f}, expected {want:,.0f}.")
     return "your prediction is B0's MACs times d * w**2 * (r / r0)**2."

@@ -4,7 +4,8 @@ The learner writes ``cls(channels, block_in_channels, se_ratio=0.25)``: an SE la
 feature map with ``channels`` channels whose bottleneck width is
 ``max(1, int(block_in_channels * se_ratio))``. The checker treats the module as a black box
 where it can (shapes, gates, pooling, width) and compares it with
-:class:`effnet_core.layers.SqueezeExcitation` when its two linear maps can be found.
+:class:`effnet_core.layers.SqueezeExcitation` after giving both the same weights by tensor shape,
+so the names, the registration order and ``nn.Linear`` vs 1x1 convolutions do not matter.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import torch
 from torch import nn
 
 from ...layers import SqueezeExcitation, se_squeeze_channels
-from ._core import exercise, expect
+from ._blocks import build, transplant
+from ._core import exercise, expect, tensor
 
-# (channels the SE acts on, block input channels): expand-6 blocks of B0, an expand-1 block,
-# and a block so narrow that max(1, ...) matters.
-CASES = ((96, 16), (32, 32), (240, 40), (24, 2))
+# (channels the SE acts on, block input channels, se_ratio): expand-6 blocks of B0, an expand-1 block,
+# a block so narrow that max(1, ...) matters, and other ratios.
+CASES = ((96, 16, 0.25), (32, 32, 0.25), (240, 40, 0.25), (24, 2, 0.25), (96, 16, 0.5), (64, 40, 0.125))
 
 
 def _se_params(channels: int, squeeze: int) -> int:
@@ -26,8 +28,7 @@ def _se_params(channels: int, squeeze: int) -> int:
 
 def _gates(se: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """The per-(sample, channel) factor ``y / x``; checks that it is constant over H and W."""
-    y = se(x)
-    expect(isinstance(y, torch.Tensor), f"forward must return a tensor, got {type(y).__name__}.")
+    y = tensor(se(x), "your layer's forward")
     n, c = x.shape[:2]
     expect(
         tuple(y.shape) != (n, c, 1, 1),
@@ -65,10 +66,8 @@ def check_se(cls: type) -> str:
     expect(isinstance(cls, type) and issubclass(cls, nn.Module),
            "pass your class itself (a subclass of nn.Module), e.g. check_se(EfficientNetSE).")
     torch.manual_seed(0)
-    for channels, block_in in CASES:
-        se = cls(channels, block_in)
-        expect(isinstance(se, nn.Module), "your class must build an nn.Module.")
-        se.eval()
+    for channels, block_in, ratio in CASES:
+        se = build(cls, (channels, block_in), {"se_ratio": ratio} if ratio != 0.25 else None)
         expect(
             all(p.numel() for p in se.parameters()),
             f"for block_in_channels={block_in} a layer of your SE has 0 channels: the bottleneck keeps "
@@ -98,37 +97,36 @@ def check_se(cls: type) -> str:
                 "the gates change when the image is upsampled (same channel means): divide by H*W, "
                 "the squeeze is a mean, not a sum.",
             )
-        squeeze = se_squeeze_channels(block_in)
-        params = sum(p.numel() for p in se.parameters())
-        if params != _se_params(channels, squeeze):
-            wrong = max(1, int(channels * 0.25))
-            expect(
-                params != _se_params(channels, wrong),
-                f"for channels={channels}, block_in_channels={block_in} your bottleneck has {wrong} "
-                f"channels: that is 0.25 x the channels of the feature map. EfficientNet squeezes to "
-                f"{squeeze} = max(1, int(0.25 x block_in_channels)).",
-            )
-            expect(
-                False,
-                f"for channels={channels}, block_in_channels={block_in} your layer has {params} "
-                f"parameters; two 1x1 maps {channels}->{squeeze}->{channels} with biases have "
-                f"{_se_params(channels, squeeze)}.",
-            )
-        _compare_with_reference(se, channels, squeeze, x)
+        _check_width(se, channels, block_in, ratio)
+        _compare_with_reference(se, channels, se_squeeze_channels(block_in, ratio), x)
     return "your layer squeezes, excites and scales exactly as EfficientNet's SE does."
 
 
-def _compare_with_reference(se: nn.Module, channels: int, squeeze: int, x: torch.Tensor) -> None:
-    """If the two maps can be found, copy them into SqueezeExcitation and compare outputs."""
-    maps = [m for m in se.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
-    if len(maps) != 2:
+def _check_width(se: nn.Module, channels: int, block_in: int, ratio: float) -> None:
+    """The bottleneck width, told from the parameter count."""
+    squeeze = se_squeeze_channels(block_in, ratio)
+    params = sum(p.numel() for p in se.parameters())
+    if params == _se_params(channels, squeeze):
         return
-    reference = SqueezeExcitation(channels, squeeze)
-    for src, dst in zip(maps, (reference.fc1, reference.fc2), strict=True):
-        if src.weight.numel() != dst.weight.numel() or src.bias is None:
-            return
-        dst.weight.data.copy_(src.weight.data.reshape(dst.weight.shape))
-        dst.bias.data.copy_(src.bias.data)
+    case = f"for channels={channels}, block_in_channels={block_in}, se_ratio={ratio}"
+    wrong = max(1, int(channels * ratio))
+    expect(params != _se_params(channels, wrong),
+           f"{case} your bottleneck has {wrong} channels: that is se_ratio x the channels of the feature "
+           f"map. EfficientNet squeezes to {squeeze} = max(1, int(se_ratio x block_in_channels)).")
+    quarter = se_squeeze_channels(block_in)
+    expect(ratio == 0.25 or params != _se_params(channels, quarter),
+           f"{case} your bottleneck has {quarter} channels, as if se_ratio were 0.25: use the se_ratio "
+           f"argument ({squeeze} channels here).")
+    expect(False, f"{case} your layer has {params} parameters; two 1x1 maps "
+                  f"{channels}->{squeeze}->{channels} with biases have {_se_params(channels, squeeze)}.")
+
+
+def _compare_with_reference(se: nn.Module, channels: int, squeeze: int, x: torch.Tensor) -> None:
+    """Give the layer and SqueezeExcitation the same weights (matched by shape) and compare outputs."""
+    reference = SqueezeExcitation(channels, squeeze).eval()
+    unknown = transplant(reference, se, seed=channels)
+    expect(not unknown, f"your layer for channels={channels} holds tensors of shapes {unknown}, which two "
+                        f"maps {channels}->{squeeze}->{channels} with biases do not have.")
     with torch.no_grad():
         got = se(x)
         matches = [torch.allclose(got, reference(x), rtol=1e-4, atol=1e-5)]
@@ -136,7 +134,7 @@ def _compare_with_reference(se: nn.Module, channels: int, squeeze: int, x: torch
         matches.append(torch.allclose(got, reference(x), rtol=1e-4, atol=1e-5))
     expect(
         any(matches),
-        "with your own weights, your output differs from sigmoid(W2 act(W1 z)) * x for both "
+        "with the same weights, your output differs from sigmoid(W2 act(W1 z)) * x for both "
         "act = SiLU and act = ReLU. Check the order: mean, first map, activation, second map, "
         "sigmoid, multiply.",
     )

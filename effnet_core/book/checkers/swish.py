@@ -26,6 +26,7 @@ def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
 
 def _call(fn: Callable[..., object], x: torch.Tensor, beta: float | torch.Tensor, what: str) -> torch.Tensor:
     out = fn(x.clone(), beta)
+    expect(out is not None, f"{what}(x, beta) returned None: is the `return` statement missing?")
     expect(isinstance(out, torch.Tensor),
            f"{what}(x, beta) must return a torch.Tensor, got {type(out).__name__}.")
     expect(tuple(out.shape) == tuple(x.shape),
@@ -75,6 +76,9 @@ def check_swish(swish: Callable[..., torch.Tensor]) -> str:
                "the gate is flipped, so it opens for the wrong sign of x.")
         expect(beta == 1.0 or not _close(got, outs[1.0]),
                f"changing beta from 1 to {beta:g} did not change your output: your function ignores beta.")
+        expect(beta in (0.0, 1.0) or not _close(got, reference_swish(X, 1 / beta)),
+               f"for beta = {beta:g} your gate is sigma(x / beta): beta multiplies x inside the gate, "
+               "it does not divide it.")
         expect(not _close(got, beta * reference_swish(X, 1.0)),
                f"for beta = {beta:g} you multiply the whole output by beta; beta belongs inside the gate, "
                "where it changes how sharply the gate opens.")
