@@ -52,8 +52,12 @@ def build_runtime(venv: Path, torch_version: str) -> Path:
         subprocess.run(["python3", "-m", "venv", str(venv)], check=True)
         _pip(python, *wanted)
         stamp.write_text(key)
-    _pip(python, "--force-reinstall", "--no-deps", str(ROOT))  # this checkout's code
-    _pip(python, str(ROOT))  # its dependencies, as `pip install <url>` in Colab resolves them
+    with tempfile.TemporaryDirectory() as dist:  # build once, install twice
+        subprocess.run([str(python), "-m", "pip", "wheel", "-q", "--no-deps", "-w", dist, str(ROOT)],
+                       check=True)
+        wheel = str(next(Path(dist).glob("*.whl")))
+        _pip(python, "--force-reinstall", "--no-deps", wheel)  # this checkout's code
+        _pip(python, wheel)  # its dependencies, resolved as `pip install <url>` in Colab resolves them
     version = subprocess.run([str(python), "-c", "import ipywidgets; print(ipywidgets.__version__)"],
                              check=True, capture_output=True, text=True).stdout.strip()
     if version != COLAB_IPYWIDGETS:
