@@ -248,11 +248,44 @@ def convert_directives(source: str, ctx: Context) -> str:
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
-def number_equations(nb: Notebook) -> dict[str, int]:
-    """``{label: number}`` of the labelled equations, numbered 1, 2, ... in page order (like Sphinx)."""
-    labels = [m["label"] for cell in nb["cells"] if cell["cell_type"] == "markdown"
-              for m in LABELED_EQUATION.finditer(_text(cell["source"]))]
-    return {label: n for n, label in enumerate(labels, start=1)}
+def toc_sources() -> list[tuple[str, str]]:
+    """``(doc, Markdown text)`` of every page in ``_toc.yml``, in book order."""
+    docs: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            docs.extend(node[k] for k in ("root", "file") if isinstance(node.get(k), str))
+            for key, value in node.items():
+                if key not in ("root", "file"):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(yaml.safe_load((ROOT / "_toc.yml").read_text()))
+    out = []
+    for doc in docs:
+        md, nb = ROOT / f"{doc}.md", ROOT / f"{doc}.ipynb"
+        if nb.is_file():
+            text = "\n".join(_text(c["source"]) for c in json.loads(nb.read_text())["cells"]
+                             if c["cell_type"] == "markdown")
+        else:
+            text = md.read_text() if md.is_file() else ""
+        out.append((doc, text))
+    return out
+
+
+def number_equations(sources: list[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    """``{doc: {label: number}}``: the book numbers labelled equations 1, 2, ... across all its pages
+    in table-of-contents order (chapters are unnumbered, so the numbers do not restart)."""
+    numbers: dict[str, dict[str, int]] = {}
+    count = 0
+    for doc, text in sources:
+        numbers[doc] = {}
+        for match in LABELED_EQUATION.finditer(text):
+            count += 1
+            numbers[doc][match["label"]] = count
+    return numbers
 
 
 def exercise_titles(nb: Notebook) -> dict[str, str]:
@@ -263,9 +296,12 @@ def exercise_titles(nb: Notebook) -> dict[str, str]:
 
 
 def colab_notebook(nb: Notebook, ctx: Context, commit: str, budget: str) -> Notebook:
-    """``nb`` (a chapter, or its student edition) as a Colab notebook of ``ctx.edition``."""
+    """``nb`` (a chapter, or its student edition) as a Colab notebook of ``ctx.edition``.
+
+    ``ctx.equations`` must hold the chapter's equation numbers (see :func:`number_equations`).
+    """
     out = copy.deepcopy(nb)
-    ctx.equations, ctx.exercises = number_equations(nb), exercise_titles(nb)
+    ctx.exercises = exercise_titles(nb)
     first_code = True
     for cell in out["cells"]:
         if cell["cell_type"] == "markdown":
@@ -315,6 +351,7 @@ def main(argv: list[str] | None = None) -> None:
     budget = f" (compute budget: {budget_file.read_text().strip()})" if budget_file.is_file() else ""
     shared = dict(repo_url=repo_url, glossary=glossary_anchors((ROOT / "book" / "glossary.md").read_text()),
                   bib=citations(ROOT / config["bibtex_bibfiles"][0]), titles=page_titles())
+    equations = number_equations(toc_sources())
     for edition in EDITIONS:
         shutil.rmtree(args.out / edition, ignore_errors=True)
         (args.out / edition).mkdir(parents=True)
@@ -324,8 +361,9 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(f"no executed {executed}: build the website first (`make book`)")
         glue = glue_values(executed.with_suffix(".glue.json"))
         nb = json.loads(chapter.read_text())
+        doc = f"chapters/{chapter.stem}"
         for edition, source in (("reader", nb), ("exercises", student_notebook(nb, chapter.name))):
-            ctx = Context(edition=edition, glue=glue, chapter=f"chapters/{chapter.stem}", **shared)
+            ctx = Context(edition=edition, glue=glue, chapter=doc, equations=equations[doc], **shared)
             path = args.out / edition / chapter.name
             path.write_text(json.dumps(colab_notebook(source, ctx, commit, budget), indent=1,
                                        ensure_ascii=False) + "\n")
