@@ -65,6 +65,17 @@ def test_glue_uses_myst_nb_when_installed(monkeypatch):
     assert calls == [(("x", 3), {"display": False})]
 
 
+def test_package_requirements_keep_colabs_ipywidgets():
+    import colab_runtime
+    import tomllib
+    from packaging.requirements import Requirement
+
+    deps = {(r := Requirement(d)).name: r for d in
+            tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
+    assert deps["ipywidgets"].specifier.contains(colab_runtime.COLAB_IPYWIDGETS)
+    assert f"ipywidgets=={colab_runtime.COLAB_IPYWIDGETS}" in colab_runtime.colab_requirements("2.13.0")
+
+
 # --- conversion to plain Markdown ---------------------------------------------------------------
 
 
