@@ -12,6 +12,7 @@ import sys
 from html import unescape
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 from conftest import ROOT, skip_or_fail
@@ -169,6 +170,7 @@ def test_both_editions_exist_in_plain_markdown(colab, path):
     for edition in ce.EDITIONS:
         notebook = colab / edition / path.name
         assert notebook.is_file(), f"no {edition} edition of {path.name}"
+        nbformat.validate(nbformat.read(notebook, as_version=4))
         for text in cells(notebook, "markdown"):
             found = [m.group(0) for p in MYST for m in p.finditer(text)]
             assert found == [], f"{edition}/{path.name}: MyST syntax left: {found}"
