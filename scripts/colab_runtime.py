@@ -91,13 +91,14 @@ def run_notebook(path: Path, kernel_path: str, timeout: int = 900) -> float:
 
 
 def default_notebooks() -> list[Path]:
-    """Every chapter in ``chapters/`` and every notebook of both editions in ``_build/colab/``."""
+    """Every chapter in ``chapters/`` and every notebook of both editions in ``_build/colab/``, the
+    later chapters (the longest runs) first, so that the parallel runs end together."""
     colab = ROOT / "_build" / "colab"
     found = [*sorted((ROOT / "chapters").glob("*.ipynb")), *sorted((colab / "reader").glob("*.ipynb")),
              *sorted((colab / "exercises").glob("*.ipynb"))]
     if not any(colab.glob("*/*.ipynb")):
         raise SystemExit("no notebooks in _build/colab: run `make colab` first")
-    return found
+    return sorted(found, key=lambda p: p.name, reverse=True)  # later chapters run longest: start them first
 
 
 def main(argv: list[str] | None = None) -> None:
