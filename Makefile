@@ -3,6 +3,7 @@
 #                builds the site into _build/html
 #   make test    lint, unit tests, site build with warnings as errors, checks of the built site,
 #                browser tests (headless Chromium)
+#   make colab   Colab notebooks (reader and exercise editions) into _build/colab (after make book)
 #   make serve   serves _build/html on http://127.0.0.1:$(PORT)
 #   make clean   removes _build (site and execution cache) and the fetched offline assets
 VENV ?= .venv
@@ -24,9 +25,10 @@ endif
 
 # The stages of `make test`, run in this order. To add a stage (e.g. the student edition),
 # define its target below and append its name here.
-TEST_STAGES := lint unit site student site-check browser
+TEST_STAGES := lint unit site student colab colab-runtime site-check browser
 
-.PHONY: setup book test lint unit site site-check browser assets serve clean budget-guard exercises student $(TEST_STAGES)
+.PHONY: setup book test lint unit site site-check browser assets serve clean budget-guard exercises student colab \
+	colab-runtime $(TEST_STAGES)
 .NOTPARALLEL:
 
 setup: $(STAMP)
@@ -91,6 +93,16 @@ exercises: setup
 # (solutions removed, hide_solutions) and an nbgrader source tree, all in _build/student/.
 student: setup assets exercises
 	$(PY) scripts/student_edition.py --execute --jobs 2 --site --nbgrader
+
+# Colab edition: every chapter as a Colab notebook, reader and exercises editions, in _build/colab/
+# (plain Markdown, glued numbers from the website's build: run `make book` or `make site` first).
+colab: setup exercises
+	$(PY) scripts/colab_edition.py
+
+# The chapters and both Colab editions, each run in an empty folder with the smoke budget, in a
+# Colab-like runtime (_build/colab-venv: Colab's ipywidgets 7.7.1, then the package without extras).
+colab-runtime: setup colab
+	$(PY) scripts/colab_runtime.py --venv _build/colab-venv --torch $(TORCH_VERSION) --jobs 2
 
 clean:
 	rm -rf _build _vendor

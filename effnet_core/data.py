@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
 ARCHIVE = "cifar-10-binary.tar.gz"
@@ -152,8 +153,12 @@ def resolve_root(root: str | Path | None = None) -> Path:
 def _download(url: str, target: Path) -> None:
     partial = target.with_name(target.name + ".part")
     try:
-        with urllib.request.urlopen(url, timeout=60) as response, open(partial, "wb") as f:
-            shutil.copyfileobj(response, f)
+        with (urllib.request.urlopen(url, timeout=60) as response, open(partial, "wb") as f,
+              tqdm(total=int(response.headers.get("Content-Length") or 0) or None, unit="B", unit_scale=True,
+                   desc=f"downloading CIFAR-10 into {target.parent}") as bar):
+            while chunk := response.read(1 << 20):  # progress
+                f.write(chunk)
+                bar.update(len(chunk))
     except (urllib.error.URLError, OSError, TimeoutError) as error:
         partial.unlink(missing_ok=True)
         raise DatasetError(
@@ -212,6 +217,7 @@ def ensure_cifar10(
         _download(url, archive)
     verify_file(archive, archive_md5)
     _extract(archive, root, checksums)
+    print(f"CIFAR-10: md5 checksums verified, files stored in {folder}")
     return folder
 
 

@@ -1,8 +1,9 @@
 """Widgets that work on the static website: sliders over precomputed frames, and the phi explorer.
 
 :func:`linked_slider` is the one helper behind both: a slider ``jslink``-ed in the browser to a
-``Stack`` of frames. :func:`frame_slider` shows PNG frames (the Swish beta slider);
-:func:`phi_explorer` shows EfficientNet growing as the compound coefficient phi moves.
+``Stack`` of frames (a ``Tab`` on ipywidgets 7, e.g. Colab's 7.7.1). :func:`frame_slider` shows PNG
+frames (the Swish beta slider); :func:`phi_explorer` shows EfficientNet growing as the compound
+coefficient phi moves.
 
 Everything is counted analytically from the stage table (:func:`effnet_core.model.compound_spec`
 and :func:`effnet_core.counting.estimate_cost`); no model is built, so a live update takes about a
@@ -40,22 +41,36 @@ from ..scaling import PAPER_ALPHA, PAPER_BETA, PAPER_GAMMA, flops_factor_per_phi
 def linked_slider(
     labels: Sequence[str], children: Sequence[widgets.Widget], *, description: str = "", start: int = 0,
     width: str = "min(100%, 560px)",
-) -> tuple[widgets.SelectionSlider, widgets.Stack]:
-    """A slider whose ``index`` is ``jslink``-ed in the browser to a ``Stack`` of ``children``.
+) -> tuple[widgets.SelectionSlider, widgets.Box]:
+    """A slider whose ``index`` is ``jslink``-ed in the browser to a box showing one of ``children``.
 
     The one way the book shows precomputed frames: the link lives in the page, so the slider
-    keeps working on the static website, where no kernel runs. Chapters "Swish", "Compound scaling".
+    keeps working on the static website, where no kernel runs. The box is a ``Stack`` (ipywidgets 8)
+    or, on ipywidgets 7 (Colab's 7.7.1 has no ``Stack``), a ``Tab``; both show only the child at
+    ``selected_index``. Chapters "Swish", "Compound scaling".
     """
     if len(labels) != len(children) or not children:
         raise ValueError(f"labels and frames must be non-empty and equally long, got "
                          f"{len(labels)} and {len(children)}")
     if not 0 <= start < len(children):
         raise ValueError(f"start must be in [0, {len(children) - 1}], got {start!r}")
-    stack = widgets.Stack(list(children), selected_index=start)
+    stack = frames_box(children, labels, start)
     slider = widgets.SelectionSlider(options=list(labels), index=start, description=description,
                                      continuous_update=True, layout=widgets.Layout(width=width))
     widgets.jslink((slider, "index"), (stack, "selected_index"))
     return slider, stack
+
+
+def frames_box(children: Sequence[widgets.Widget], labels: Sequence[str], selected: int = 0) -> widgets.Box:
+    """A box showing only ``children[selected_index]``: a ``Stack`` when ipywidgets has one (8.x), else
+    a ``Tab`` titled with ``labels`` (7.x: its tab bar is a second way to pick a frame)."""
+    if hasattr(widgets, "Stack"):
+        return widgets.Stack(list(children), selected_index=selected)
+    tab = widgets.Tab(list(children))
+    for i, label in enumerate(labels):
+        tab.set_title(i, label)
+    tab.selected_index = selected
+    return tab
 
 
 def figure_png(fig: Figure, dpi: int = 90) -> bytes:
@@ -313,7 +328,7 @@ def live_panel() -> widgets.Accordion:
     update()
     note = widgets.HTML("<i>These controls call Python: they work in Jupyter or Colab, not on the "
                         "static website (there is no kernel behind the page).</i>")
-    panel = widgets.Accordion([widgets.VBox([note, fine, widgets.HBox(coeffs), view])],
-                              titles=("Finer φ and your own α, β, γ (needs a running kernel)",))
+    panel = widgets.Accordion([widgets.VBox([note, fine, widgets.HBox(coeffs), view])])
+    panel.set_title(0, "Finer φ and your own α, β, γ (needs a running kernel)")
     panel.add_class("phi-explorer-live")
     return panel

@@ -112,6 +112,15 @@ def test_download_extract_and_verify(tmp_path):
     assert (root / "cifar-10-binary.tar.gz").is_file()
 
 
+def test_download_shows_progress_and_says_where(tmp_path, capsys):
+    archive, checksums = make_archive(tmp_path)
+    root = tmp_path / "root"
+    folder = ensure_cifar10(root, url=archive.as_uri(), archive_md5=md5(archive), checksums=checksums)
+    out, err = capsys.readouterr()
+    assert f"downloading CIFAR-10 into {root}" in err and "100%" in err  # tqdm's bar, on stderr
+    assert f"checksums verified, files stored in {folder}" in out
+
+
 def test_archive_with_wrong_checksum_extracts_nothing(tmp_path):
     archive, checksums = make_archive(tmp_path)
     root = tmp_path / "root"

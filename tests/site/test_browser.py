@@ -257,3 +257,33 @@ def test_checks_fail_without_local_assets(browser, broken_url):
     assert any(f.startswith("typeset_math:") for f in failures), failures
     assert any(f.startswith("Slider(") for f in failures), failures
     assert any("404" in f or "Failed to load" in f for f in failures), failures
+
+
+COLAB_LINKS = {"colab-reader": "Open in Colab", "colab-exercises": "Exercises in Colab"}
+
+
+def test_every_chapter_page_shows_both_colab_links(browser, url):
+    """Under each chapter's title: "Open in Colab" and "Exercises in Colab", pointing at notebooks
+    that ``make colab`` wrote (the ``colab`` branch gets ``_build/colab`` as it is)."""
+    colab = ROOT / "_build" / "colab"
+    if not any(colab.glob("*/*.ipynb")):
+        skip_or_fail("no notebooks in _build/colab: run `make colab` first")
+    failures = []
+    tab = browser.new_page()
+    try:
+        for nb in sorted((ROOT / "chapters").glob("*.ipynb")):
+            tab.goto(f"{url}/chapters/{nb.stem}.html", wait_until="domcontentloaded")
+            for css, text in COLAB_LINKS.items():
+                link = tab.locator(f".colab-links a.{css}")
+                if link.count() != 1 or not link.is_visible() or link.inner_text().strip() != text:
+                    failures.append(f"{nb.stem}: no visible {text!r} link")
+                    continue
+                href = link.get_attribute("href")
+                prefix = "https://colab.research.google.com/github/"
+                path = href.split("/blob/colab/", 1)[-1] if href.startswith(prefix) else ""
+                if not path or not (colab / path).is_file():
+                    failures.append(f"{nb.stem}: {text!r} points at {href}, not at a notebook in {colab}")
+        tab.screenshot(path=str(SCREENSHOTS / "colab_links.png"))
+    finally:
+        tab.close()
+    assert failures == [], "\n".join(failures)

@@ -105,3 +105,19 @@ def test_live_update_is_fast():
         frame_html(explorer_frame(7.0 * i / 40))
         times.append(time.perf_counter() - start)
     assert statistics.median(times) < 0.020
+
+
+def test_slider_falls_back_to_a_linked_tab_without_stack(monkeypatch):
+    """ipywidgets 7.7.1 (Colab's) has no Stack: the frames go into a Tab with the same jslink."""
+    import ipywidgets
+
+    from effnet_core.book.widgets import linked_slider
+
+    monkeypatch.delattr(ipywidgets, "Stack")
+    frames = [ipywidgets.HTML(f"frame {i}") for i in range(3)]
+    slider, box = linked_slider(["a", "b", "c"], frames, start=1)
+    assert isinstance(box, ipywidgets.Tab) and list(box.children) == frames
+    assert box.selected_index == 1 and slider.index == 1
+    assert [box.get_title(i) for i in range(3)] == ["a", "b", "c"]
+    assert any(link.source == (slider, "index") and link.target == (box, "selected_index")
+               for link in _links())
