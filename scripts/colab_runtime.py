@@ -81,6 +81,7 @@ def run_notebook(path: Path, kernel_path: str, timeout: int = 900) -> float:
     os.environ["JUPYTER_PATH"] = kernel_path
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the kernel uses the runtime only
     env["EFFNET_BUDGET"] = "smoke"
+    env["OMP_NUM_THREADS"] = "1"  # notebooks run side by side, one core each: no oversubscription
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="colab-run-") as empty:
