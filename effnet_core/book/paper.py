@@ -40,3 +40,21 @@ SEARCH_W = -0.07
 
 # torchvision 0.29's documented parameter count of its efficientnet_b0 (ImageNet weights).
 TORCHVISION_B0_PARAMS = 5_288_548
+
+
+@dataclass(frozen=True)
+class ReportedModel:
+    """A model's ImageNet top-1 (%), parameters (M) and multiply-adds (B) as printed, and where."""
+
+    top1: float
+    params_m: float
+    madds_b: float
+    source: str
+
+
+# Chapter "EfficientNetV2": MobileNetV2 beside B0, each as its own paper reports it.
+MOBILENET_VS_B0: dict[str, ReportedModel] = {
+    "MobileNetV2": ReportedModel(72.0, 3.4, 0.300, "Sandler et al. (2018), Table 4"),
+    "EfficientNet-B0": ReportedModel(V1_TABLE2["b0"].top1, V1_TABLE2["b0"].params_m, V1_TABLE2["b0"].flops_b,
+                                     SOURCE),
+}
