@@ -146,8 +146,11 @@ def _setup(model: nn.Module, config: TrainConfig, device: torch.device, world: i
         net = nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None)
     lr = config.lr * config.batch_size / 256
+    # fused: one kernel for all parameters, and GradScaler hands it the inf check instead of
+    # reading it back (.item()) to decide whether to step; it always steps, so the LR schedule
+    # never warns about a step skipped by the scaler
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=config.momentum, nesterov=True,
-                                weight_decay=config.weight_decay)
+                                weight_decay=config.weight_decay, fused=device.type in ("cuda", "cpu"))
     total = config.epochs * steps
     if config.lr_schedule == "onecycle":
         lr_schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=total)
