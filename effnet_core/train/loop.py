@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..augment import DeviceData, TrainAugment, eval_transform
+from ..augment import DeviceData, TrainAugment, device_generator, eval_transform
 from ..data import CIFAR10
 from ..device import pick_device, synchronize
 from ..precision import Precision, choose_precision
@@ -79,10 +79,12 @@ def train_one_epoch(run: Run, batches: Iterable, steps: int, augment: TrainAugme
                     generator: torch.Generator, epoch: int, bar: tqdm) -> tuple[torch.Tensor, torch.Tensor]:
     """Train on ``steps`` batches; return the summed loss and the correct count (on the device).
 
-    The loss is read back (``.item()``, which waits for the device) every :data:`LOG_EVERY`
-    steps and at the last one, to stop a diverging run and to show it on the progress bar.
+    Nothing in a step waits for the device except the loss check: the loss is read back
+    (``.item()``, which waits for the device) every :data:`LOG_EVERY` steps and at the last one,
+    to stop a diverging run and to show it on the progress bar.
     """
     run.net.train()
+    generator = device_generator(generator, run.device)  # random parameters drawn on the device
     loss_sum = torch.zeros((), device=run.device)
     correct = torch.zeros((), device=run.device)
     for step, (images, labels) in enumerate(batches):
@@ -96,8 +98,9 @@ def train_one_epoch(run: Run, batches: Iterable, steps: int, augment: TrainAugme
         run.scaler.step(run.optimizer)  # step
         run.scaler.update()
         run.lr_schedule.step()
-        loss_sum += loss.detach() * len(x)  # log
-        correct += (logits.argmax(1) == targets.argmax(1)).sum()
+        with torch.no_grad():  # log
+            loss_sum += loss * len(x)
+            correct += (logits.argmax(1) == targets.argmax(1)).sum()
         if step % LOG_EVERY == 0 or step == steps - 1:
             value = loss.item()
             check_loss(value, run.loss_limit, f"epoch {epoch + 1}, step {step}",
