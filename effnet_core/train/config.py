@@ -27,6 +27,7 @@ class TrainConfig:
     progress: bool = True
     max_loss: float | None = None  # divergence threshold; None = 10 * ln(num_classes)
     checkpoint: str | None = None  # path written at the end of every epoch
+    compile: bool = False  # torch.compile the model (falls back to plain eager if compiling fails)
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "eval_batch_size"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 
@@ -137,9 +138,32 @@ def evaluate(
     return {"loss": loss_sum / count, "acc": correct / count, "count": int(count)}
 
 
+class CompiledOrPlain(nn.Module):
+    """``torch.compile(module)`` that falls back, for good and with a warning, to the plain
+    module if compiling fails (no compiler, an unsupported GPU or op). Shares its parameters."""
+
+    def __init__(self, module: nn.Module):
+        super().__init__()
+        self.module = module
+        self.compiled: Callable | None = torch.compile(module)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.compiled is not None:
+            try:
+                return self.compiled(x)
+            except Exception as error:  # noqa: BLE001  (any compiler failure: run eagerly instead)
+                warnings.warn(f"torch.compile failed ({type(error).__name__}: {error}); "
+                              "training without it", RuntimeWarning, stacklevel=2)
+                self.compiled = None
+        return self.module(x)
+
+
 def _setup(model: nn.Module, config: TrainConfig, device: torch.device, world: int, steps: int,
            num_classes: int) -> Run:
-    """Move the model to the device, wrap it for DDP, make the optimizer and LR schedule."""
+    """Move the model to the device, wrap it for DDP (and torch.compile), make the optimizer and
+    LR schedule. On CUDA, cuDNN benchmarks its convolution algorithms once per input shape."""
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
     precision = choose_precision(device, config.amp)
     channels_last = device.type == "cuda" if config.channels_last is None else config.channels_last
     fmt = torch.channels_last if channels_last else torch.contiguous_format
@@ -148,6 +172,8 @@ def _setup(model: nn.Module, config: TrainConfig, device: torch.device, world: i
     if world > 1:
         net = nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None)
+    if config.compile:
+        net = CompiledOrPlain(net)
     lr = config.lr * config.batch_size / 256
     # fused: one kernel for all parameters, and GradScaler hands it the inf check instead of
     # reading it back (.item()) to decide whether to step; it always steps, so the LR schedule

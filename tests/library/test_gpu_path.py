@@ -124,3 +124,30 @@ def test_no_host_sync_outside_the_logging_interval(run):
     steps_under(Ops(), run, 2, strict_step=1)  # step 1 of 25: not a logging step
     with pytest.raises(AssertionError, match="host sync"):
         steps_under(Ops(), run, 1, strict_step=0)  # step 0 reads the loss: the mode must notice
+
+
+def test_compile_flag_falls_back_to_the_plain_model(monkeypatch, run):
+    from dataclasses import replace
+
+    from effnet_core.train.loop import CompiledOrPlain
+
+    calls = []
+
+    def broken(module):
+        def forward(x):
+            calls.append(len(x))
+            raise RuntimeError("no compiler here")
+
+        return forward
+
+    monkeypatch.setattr(torch, "compile", broken)
+    net = torch.nn.Linear(4, 2)
+    wrapped = CompiledOrPlain(net)
+    x = torch.randn(3, 4)
+    with pytest.warns(RuntimeWarning, match="torch.compile failed"):
+        assert torch.equal(wrapped(x), net(x))
+    assert torch.equal(wrapped(x), net(x)) and calls == [3]  # compiling is not retried
+    monkeypatch.setattr(torch, "compile", lambda module: module)
+    compiled = _setup(torch.nn.Linear(4, 2), replace(PRESETS["gpu"]["config"], compile=True),
+                      torch.device("cpu"), 1, 10, 10)
+    assert isinstance(compiled.net, CompiledOrPlain) and compiled.net.compiled is not None
