@@ -5,6 +5,7 @@
 #                browser tests (headless Chromium)
 #   make serve   serves _build/html on http://127.0.0.1:$(PORT)
 #   make clean   removes _build (site and execution cache) and the fetched offline assets
+#   make gpu-check  the one-shot GPU acceptance run (benchmarks/gpu_acceptance.py)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 TORCH_VERSION ?= 2.13.0
@@ -26,7 +27,7 @@ endif
 # define its target below and append its name here.
 TEST_STAGES := lint unit site student site-check browser
 
-.PHONY: setup book test lint unit site site-check browser assets serve clean budget-guard exercises student $(TEST_STAGES)
+.PHONY: setup book test lint unit site site-check browser assets serve clean budget-guard exercises student gpu-check $(TEST_STAGES)
 .NOTPARALLEL:
 
 setup: $(STAMP)
@@ -91,6 +92,11 @@ exercises: setup
 # (solutions removed, hide_solutions) and an nbgrader source tree, all in _build/student/.
 student: setup assets exercises
 	$(PY) scripts/student_edition.py --execute --jobs 2 --site --nbgrader
+
+# One-shot acceptance run on one GPU (<= 8 minutes): chapter 08's gpu budget (both runs) and
+# chapter 07's timings; writes gpu_acceptance.json and fails below 90 % or over time.
+gpu-check: setup
+	$(PY) benchmarks/gpu_acceptance.py --out gpu_acceptance.json
 
 clean:
 	rm -rf _build _vendor

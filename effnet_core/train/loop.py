@@ -121,20 +121,23 @@ def evaluate(
     precision: Precision | None = None,
     channels_last: bool = False,
 ) -> dict[str, float]:
-    """Test loss, accuracy and sample count at ``image_size``, summed over all DDP processes."""
+    """Test loss, accuracy and sample count at ``image_size``, summed over all DDP processes.
+
+    The sums stay on the device until the end: one read-back for the whole test set.
+    """
     was_training = model.training
     model.eval()
     precision = precision or choose_precision(data.device, enabled=False)
-    loss_sum, correct = 0.0, 0.0
+    sums = torch.zeros(2, device=data.device)  # loss, correct
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     for images, labels in data.batches(batch_size):
         x = eval_transform(images, image_size).contiguous(memory_format=fmt)
         with precision.autocast():
             logits = model(x).float()
-        loss_sum += F.cross_entropy(logits, labels, reduction="sum").item()
-        correct += (logits.argmax(1) == labels).sum().item()
+        sums += torch.stack([F.cross_entropy(logits, labels, reduction="sum"),
+                             (logits.argmax(1) == labels).sum()])
     model.train(was_training)
-    loss_sum, correct, count = sum_across([loss_sum, correct, float(len(data))], data.device)
+    loss_sum, correct, count = sum_across([*sums.tolist(), float(len(data))], data.device)
     return {"loss": loss_sum / count, "acc": correct / count, "count": int(count)}
 
 
@@ -297,9 +300,18 @@ def compare_fixed_progressive(
 
 
 def resolution_sweep(
-    model: nn.Module, data: DeviceData, sizes: Sequence[int], batch_size: int = 1000
+    model: nn.Module, data: DeviceData, sizes: Sequence[int], batch_size: int = 1000, *,
+    amp: bool = True, channels_last: bool | None = None,
 ) -> list[dict]:
-    """Test accuracy of a trained model at several test-time image sizes (FixRes)."""
+    """Test accuracy of a trained model at several test-time image sizes (FixRes).
+
+    Runs as training did: mixed precision per :func:`~effnet_core.precision.choose_precision`
+    (``amp``) and channels-last inputs on CUDA (``channels_last=None``).
+    """
+    precision = choose_precision(data.device, amp)
+    channels_last = data.device.type == "cuda" if channels_last is None else channels_last
     return [
-        {"image_size": s, **evaluate(model, data, image_size=s, batch_size=batch_size)} for s in sizes
+        {"image_size": s, **evaluate(model, data, image_size=s, batch_size=batch_size,
+                                     precision=precision, channels_last=channels_last)}
+        for s in sizes
     ]
