@@ -100,7 +100,7 @@ def train_one_epoch(run: Run, batches: Iterable, steps: int, augment: TrainAugme
         run.scaler.update()
         run.lr_schedule.step()
         with torch.no_grad():  # log
-            loss_sum += loss * len(x)
+            loss_sum.add_(loss, alpha=len(x))
             correct += (logits.argmax(1) == targets.argmax(1)).sum()
         if step % LOG_EVERY == 0 or step == steps - 1:
             value = loss.item()
