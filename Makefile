@@ -6,6 +6,7 @@
 #   make colab   Colab notebooks (reader and exercise editions) into _build/colab (after make book)
 #   make serve   serves _build/html on http://127.0.0.1:$(PORT)
 #   make clean   removes _build (site and execution cache) and the fetched offline assets
+#   make gpu-check  the one-shot GPU acceptance run (benchmarks/gpu_acceptance.py)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 TORCH_VERSION ?= 2.13.0
@@ -28,7 +29,7 @@ endif
 TEST_STAGES := lint unit site student colab colab-runtime site-check browser
 
 .PHONY: setup book test lint unit site site-check browser assets serve clean budget-guard exercises student colab \
-	colab-runtime $(TEST_STAGES)
+	colab-runtime gpu-check $(TEST_STAGES)
 .NOTPARALLEL:
 
 setup: $(STAMP)
@@ -103,6 +104,11 @@ colab: setup exercises
 # Colab-like runtime (_build/colab-venv: Colab's ipywidgets 7.7.1, then the package without extras).
 colab-runtime: setup colab
 	$(PY) scripts/colab_runtime.py --venv _build/colab-venv --torch $(TORCH_VERSION) --jobs 2
+
+# One-shot acceptance run on one GPU (<= 8 minutes): chapter 08's gpu budget (both runs) and
+# chapter 07's timings; writes gpu_acceptance.json and fails below 90 % or over time.
+gpu-check: setup
+	$(PY) benchmarks/gpu_acceptance.py --out gpu_acceptance.json
 
 clean:
 	rm -rf _build _vendor

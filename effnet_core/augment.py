@@ -3,72 +3,76 @@
 The whole data set lives on the training device as one uint8 tensor; a batch is a
 tensor of indices into it. Every augmentation transforms the whole batch at once with
 per-image random parameters, so there are no DataLoader workers and no per-image
-Python loop. Random parameters are drawn from a CPU :class:`torch.Generator`, which makes
-a run reproducible from its seed and the same on every device.
+Python loop. Random numbers are drawn on the device from a :class:`torch.Generator` there
+(seeded from the caller's CPU generator, see :func:`device_generator`), and per-image choices
+select rows of small precomputed tables instead of picking images out by index: a batch
+costs about 45 ATen ops and never waits for the device (no ``.item()``, no ``nonzero``).
 
 Pipeline of :class:`TrainAugment` (all on float images in [0, 1]):
-random crop with zero padding -> horizontal flip -> RandAugment -> resize to the stage's
-image size -> normalize -> mixup.
+RandAugment's colour ops (one fused pass) -> random crop with zero padding, horizontal flip and
+RandAugment's geometric ops (one affine warp, one ``grid_sample``) -> resize to the stage's image
+size -> normalize -> mixup.
+
+Differences from applying the ops one by one, in the order drawn (the reference semantics):
+
+* the crop and flip are part of the final warp, after the colour ops: colour statistics
+  (autocontrast's range, contrast's mean) come from the whole image, not from the padded
+  crop, and a rotation near the crop's edge shows image, not black;
+* an image's colour ops run in a fixed order (autocontrast, the linear ones, solarize,
+  posterize) whatever order they were drawn in; two linear ops (brightness, color, contrast,
+  sharpness) are composed into one 5x5 kernel without the clamp between them; solarize drawn
+  twice applies once;
+* mixup's ``lam ~ Beta(alpha, alpha)`` is read from a table of 4,096 quantiles.
 
 Introduced in the chapter "Progressive learning".
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 MAX_MAGNITUDE = 30.0  # RandAugment's scale: magnitude m applies m / 30 of each op's full strength
+GRAY = (0.299, 0.587, 0.114)
+BETA_QUANTILES = 4096  # resolution of mixup's lam table
 
 
-def _uniform(n: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
-    return torch.rand(n, generator=generator).to(device, non_blocking=True)
+def device_generator(generator: torch.Generator, device: torch.device | str) -> torch.Generator:
+    """``generator`` itself if it lives on ``device``, else a generator there seeded from it.
 
-
-def _signed(strength: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    sign = torch.randint(0, 2, strength.shape, generator=generator) * 2 - 1
-    return strength * sign.to(strength.device, strength.dtype)
+    Drawing the seed advances ``generator`` (one CPU draw), so runs stay reproducible.
+    """
+    device = torch.device(device)
+    if generator.device.type == device.type:
+        return generator
+    seed = int(torch.randint(0, 2**62, (1,), generator=generator))
+    return torch.Generator(device).manual_seed(seed)
 
 
 def to_float(images: torch.Tensor) -> torch.Tensor:
     """uint8 ``(B, 3, H, W)`` -> float32 in [0, 1]."""
     if images.dtype != torch.uint8:
         raise TypeError(f"images must be a uint8 tensor, got {images.dtype}")
-    return images.float().div_(255.0)
+    return images.div(255.0)
+
+
+@functools.cache
+def _normalizer(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    std = torch.tensor(CIFAR10_STD).view(1, 3, 1, 1)
+    return (-torch.tensor(CIFAR10_MEAN).view(1, 3, 1, 1) / std).to(device), (1 / std).to(device)
 
 
 def normalize(images: torch.Tensor) -> torch.Tensor:
-    """Subtract the CIFAR-10 channel mean and divide by the channel std."""
-    mean = images.new_tensor(CIFAR10_MEAN).view(1, 3, 1, 1)
-    std = images.new_tensor(CIFAR10_STD).view(1, 3, 1, 1)
-    return (images - mean) / std
-
-
-def random_crop(images: torch.Tensor, padding: int, generator: torch.Generator) -> torch.Tensor:
-    """Zero-pad by ``padding`` pixels, then cut a random window of the original size per image."""
-    if padding < 0:
-        raise ValueError(f"padding must be >= 0, got {padding}")
-    if padding == 0:
-        return images
-    b, _, h, w = images.shape
-    padded = F.pad(images, (padding,) * 4)
-    dy = torch.randint(0, 2 * padding + 1, (b,), generator=generator).to(images.device)
-    dx = torch.randint(0, 2 * padding + 1, (b,), generator=generator).to(images.device)
-    windows = padded.unfold(2, h, 1).unfold(3, w, 1)  # (B, C, 2p+1, 2p+1, H, W), a view
-    return windows[torch.arange(b, device=images.device), :, dy, dx]
-
-
-def random_flip(images: torch.Tensor, generator: torch.Generator, p: float = 0.5) -> torch.Tensor:
-    """Mirror each image left-right with probability ``p``."""
-    flip = (torch.rand(images.shape[0], generator=generator) < p).to(images.device)
-    return torch.where(flip[:, None, None, None], images.flip(3), images)
+    """Subtract the CIFAR-10 channel mean and divide by the channel std (one fused op)."""
+    shift, scale = _normalizer(images.device)
+    return torch.addcmul(shift, images, scale)
 
 
 def resize(images: torch.Tensor, size: int) -> torch.Tensor:
@@ -81,48 +85,70 @@ def resize(images: torch.Tensor, size: int) -> torch.Tensor:
     return F.interpolate(images, size=(size, size), mode="bilinear", antialias=shrink)
 
 
-def _gray(x: torch.Tensor) -> torch.Tensor:
-    return (0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]).expand_as(x)
+def _eye_kernel() -> torch.Tensor:
+    k = torch.zeros(3, 3, 5, 5, dtype=torch.float64)
+    k[range(3), range(3), 2, 2] = 1
+    return k
 
 
-def _blend(x: torch.Tensor, other: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
-    return (other + factor.view(-1, 1, 1, 1) * (x - other)).clamp_(0, 1)
+def _gray_kernel() -> torch.Tensor:
+    k = torch.zeros(3, 3, 5, 5, dtype=torch.float64)
+    k[:, :, 2, 2] = torch.tensor(GRAY, dtype=torch.float64)
+    return k
 
 
-def _brightness(x, s, g):
-    return _blend(x, torch.zeros_like(x), 1 + _signed(0.9 * s, g))
+def _smooth_kernel() -> torch.Tensor:
+    k = torch.zeros(3, 3, 5, 5, dtype=torch.float64)
+    taps = torch.tensor([[1, 1, 1], [1, 5, 1], [1, 1, 1]], dtype=torch.float64) / 13
+    k[range(3), range(3), 1:4, 1:4] = taps
+    return k
 
 
-def _contrast(x, s, g):
-    mean = _gray(x).mean(dim=(1, 2, 3), keepdim=True).expand_as(x)
-    return _blend(x, mean, 1 + _signed(0.9 * s, g))
+@dataclass(frozen=True)
+class ColourOp:
+    """A colour op as the fused pass applies it, in this order: autocontrast (if set), the
+    linear ``kernel`` (channels x channels x 5 x 5) plus ``mean`` times the image's mean grey
+    level, clamp to [0, 1], solarize pixels >= ``threshold``, posterize to ``levels`` levels."""
+
+    kernel: torch.Tensor = field(default_factory=_eye_kernel)
+    mean: float = 0.0
+    autocontrast: bool = False
+    threshold: float = 2.0  # 2 = never solarize
+    levels: int = 256  # 256 = no posterize
+
+    def then(self, other: ColourOp) -> ColourOp:
+        """This op followed by ``other``, as one op (the linear parts composed, see module doc)."""
+        kernel = F.conv2d(self.kernel.transpose(0, 1), other.kernel, padding=2).transpose(0, 1)
+        gain, other_gain = self.kernel[0].sum().item(), other.kernel[0].sum().item()
+        mean = self.mean * other_gain + other.mean * (gain + self.mean)
+        return ColourOp(kernel, mean, self.autocontrast or other.autocontrast,
+                        min(self.threshold, other.threshold), min(self.levels, other.levels))
 
 
-def _color(x, s, g):
-    return _blend(x, _gray(x), 1 + _signed(0.9 * s, g))
+def _blend(other: Callable[[], torch.Tensor]) -> Callable[[float], ColourOp]:
+    """``f * x + (1 - f) * other(x)`` with ``f = 1 + 0.9 * strength`` (strength signed)."""
+    def op(v: float) -> ColourOp:
+        f = 1 + 0.9 * v
+        return ColourOp(kernel=f * _eye_kernel() + (1 - f) * other())
+
+    return op
 
 
-def _sharpness(x, s, g):
-    kernel = x.new_tensor([[1, 1, 1], [1, 5, 1], [1, 1, 1]]) / 13
-    smooth = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel.expand(3, 1, 3, 3), groups=3)
-    return _blend(x, smooth, 1 + _signed(0.9 * s, g))
+def _contrast(v: float) -> ColourOp:
+    f = 1 + 0.9 * v
+    return ColourOp(kernel=f * _eye_kernel(), mean=1 - f)
 
 
-def _posterize(x, s, g):
-    levels = 2.0 ** (8 - (4 * s).round()).view(-1, 1, 1, 1)
-    return torch.floor(x * 255 / (256 / levels)) * (256 / levels) / 255
-
-
-def _solarize(x, s, g):
-    threshold = (1 - s).view(-1, 1, 1, 1)
-    return torch.where(x >= threshold, 1 - x, x)
-
-
-def _autocontrast(x, s, g):
-    low = x.amin(dim=(2, 3), keepdim=True)
-    high = x.amax(dim=(2, 3), keepdim=True)
-    scale = torch.where(high > low, 1 / (high - low), torch.ones_like(high))
-    return ((x - low) * scale).clamp_(0, 1)
+# colour ops: signed strength in [-1, 1] -> ColourOp (blends use the sign; the others ignore it)
+COLOR_OPS: dict[str, Callable[[float], ColourOp]] = {
+    "autocontrast": lambda v: ColourOp(autocontrast=True),
+    "brightness": _blend(lambda: torch.zeros(3, 3, 5, 5, dtype=torch.float64)),
+    "color": _blend(_gray_kernel),
+    "contrast": _contrast,
+    "sharpness": _blend(_smooth_kernel),
+    "posterize": lambda v: ColourOp(levels=int(2 ** (8 - round(4 * abs(v))))),
+    "solarize": lambda v: ColourOp(threshold=1 - abs(v)),
+}
 
 
 def _rotate(s: torch.Tensor) -> torch.Tensor:
@@ -133,7 +159,7 @@ def _rotate(s: torch.Tensor) -> torch.Tensor:
 
 def _shear(axis: int) -> Callable[[torch.Tensor], torch.Tensor]:
     def theta(s: torch.Tensor) -> torch.Tensor:
-        out = torch.eye(2, 3, device=s.device).repeat(len(s), 1, 1)
+        out = torch.eye(2, 3, dtype=s.dtype).repeat(len(s), 1, 1)
         out[:, axis, 1 - axis] = 0.3 * s
         return out
 
@@ -142,25 +168,15 @@ def _shear(axis: int) -> Callable[[torch.Tensor], torch.Tensor]:
 
 def _translate(axis: int) -> Callable[[torch.Tensor], torch.Tensor]:
     def theta(s: torch.Tensor) -> torch.Tensor:
-        out = torch.eye(2, 3, device=s.device).repeat(len(s), 1, 1)
+        out = torch.eye(2, 3, dtype=s.dtype).repeat(len(s), 1, 1)
         out[:, axis, 2] = 2 * 0.3 * s  # up to 30 % of the side (the sampling grid spans 2)
         return out
 
     return theta
 
 
-# color ops: (images, strength in [0, 1] per image, generator) -> images
-COLOR_OPS: dict[str, Callable] = {
-    "autocontrast": _autocontrast,
-    "brightness": _brightness,
-    "color": _color,
-    "contrast": _contrast,
-    "sharpness": _sharpness,
-    "posterize": _posterize,
-    "solarize": _solarize,
-}
 # geometric ops: signed strength per image -> affine matrices (n, 2, 3) for F.affine_grid
-GEOMETRIC_OPS: dict[str, Callable] = {
+GEOMETRIC_OPS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "rotate": _rotate,
     "shear_x": _shear(0),
     "shear_y": _shear(1),
@@ -168,6 +184,55 @@ GEOMETRIC_OPS: dict[str, Callable] = {
     "translate_y": _translate(1),
 }
 RANDAUGMENT_OPS = ("identity", *COLOR_OPS, *GEOMETRIC_OPS)
+
+
+def _single_ops(strength: float) -> tuple[list[ColourOp], torch.Tensor]:
+    """The 26 (op, sign) choices: their colour ops and their 3x3 affine matrices."""
+    colours, warps = [], torch.eye(3, dtype=torch.float64).repeat(2 * len(RANDAUGMENT_OPS), 1, 1)
+    for k, (name, sign) in enumerate((n, s) for n in RANDAUGMENT_OPS for s in (1.0, -1.0)):
+        colours.append(COLOR_OPS[name](sign * strength) if name in COLOR_OPS else ColourOp())
+        if name in GEOMETRIC_OPS:
+            warps[k, :2] = GEOMETRIC_OPS[name](torch.tensor([sign * strength], dtype=torch.float64))[0]
+    return colours, warps
+
+
+@functools.lru_cache(maxsize=32)
+def _op_tables(magnitude: float, num_ops: int, device: torch.device) -> tuple[torch.Tensor, ...]:
+    """One row per sequence of ``num_ops`` (op, sign) draws: 5x5 kernels, per-image colour
+    coefficients (autocontrast, grey-mean weights, threshold, posterize scales) and warps."""
+    colours, warps = _single_ops(magnitude / MAX_MAGNITUDE)
+    rows, mats = [ColourOp()], torch.eye(3, dtype=torch.float64)[None]
+    for _ in range(num_ops):
+        rows = [r.then(c) for r in rows for c in colours]
+        mats = (warps[None] @ mats[:, None]).flatten(0, 1)  # later op applied to the output
+    gray = torch.tensor(GRAY, dtype=torch.float64)
+    coefs = torch.tensor([[float(r.autocontrast), *(r.mean * gray).tolist(), r.threshold,
+                           (255 + 1e-3) * r.levels / 256, 256 / (r.levels * 255), float(r.levels < 256)]
+                          for r in rows], dtype=torch.float64)
+    kernels = torch.stack([r.kernel for r in rows])
+    return tuple(t.float().to(device) for t in (kernels, coefs[..., None, None], mats))
+
+
+def _colour_pass(x: torch.Tensor, kernels: torch.Tensor, coefs: torch.Tensor) -> torch.Tensor:
+    """Apply each image's :class:`ColourOp` (rows of :func:`_op_tables`) in one batched pass."""
+    autocontrast, mean_weights, threshold, scale_up, scale_down, posterize = coefs.split(
+        [1, 3, 1, 1, 1, 1], dim=1)
+    low, high = x.amin((2, 3), keepdim=True), x.amax((2, 3), keepdim=True)
+    x = torch.lerp(x, (x - low) / (high - low).clamp_min(1e-3), autocontrast)  # autocontrast
+    grey_mean = (x.mean((2, 3), keepdim=True) * mean_weights).sum(1, keepdim=True)  # contrast
+    b, c, h, w = x.shape
+    padded = F.pad(x.view(1, b * c, h, w), (2, 2, 2, 2), mode="replicate")
+    x = F.conv2d(padded, kernels.view(b * c, c, 5, 5), groups=b).view(b, c, h, w)  # linear
+    x = (x + grey_mean).clamp_(0, 1)
+    x = torch.where(x >= threshold, 1 - x, x)  # solarize
+    return torch.lerp(x, torch.floor(x * scale_up) * scale_down, posterize)  # posterize
+
+
+def _check_ops(magnitude: float, num_ops: int) -> None:
+    if not 0 <= magnitude <= MAX_MAGNITUDE:
+        raise ValueError(f"magnitude must be in [0, {MAX_MAGNITUDE}], got {magnitude}")
+    if num_ops not in (0, 1, 2):
+        raise ValueError(f"num_ops must be 0, 1 or 2, got {num_ops}")
 
 
 def rand_augment(
@@ -178,42 +243,74 @@ def rand_augment(
 ) -> torch.Tensor:
     """RandAugment on a batch of float images in [0, 1].
 
-    Each image gets ``num_ops`` ops drawn uniformly (with replacement) from
+    Each image gets ``num_ops`` (0, 1 or 2) ops drawn uniformly (with replacement) from
     :data:`RANDAUGMENT_OPS`, at strength ``magnitude / 30`` of the op's full range
     (30 = rotate 30 degrees, shear 0.3, translate 30 %, color factors 1 +- 0.9) with a
-    random sign. Each op runs once on all the images that drew it; the color ops come
-    first, then the geometric ones are composed into one affine warp per image (one
-    ``grid_sample`` for the batch). ``magnitude=0`` changes nothing.
+    random sign: one colour pass, then one affine warp (see the module docstring for how
+    that differs from applying the ops one by one). ``magnitude=0`` changes nothing.
     """
-    if not 0 <= magnitude <= MAX_MAGNITUDE:
-        raise ValueError(f"magnitude must be in [0, {MAX_MAGNITUDE}], got {magnitude}")
-    if num_ops < 0:
-        raise ValueError(f"num_ops must be >= 0, got {num_ops}")
+    _check_ops(magnitude, num_ops)
     if magnitude == 0 or num_ops == 0:
         return images
-    b, device = len(images), images.device
-    choice = torch.randint(0, len(RANDAUGMENT_OPS), (b, num_ops), generator=generator)
-    strength = magnitude / MAX_MAGNITUDE
-    images = images.clone()
-    warp = torch.eye(3, device=device).repeat(b, 1, 1)
-    for slot in range(num_ops):
-        for k, name in enumerate(RANDAUGMENT_OPS):
-            picked = torch.nonzero(choice[:, slot] == k).squeeze(1).to(device)
-            if len(picked) == 0 or name == "identity":
-                continue
-            s = torch.full((len(picked),), strength, device=device)
-            if name in COLOR_OPS:
-                images[picked] = COLOR_OPS[name](images[picked], s, generator)
-            else:
-                step = torch.eye(3, device=device).repeat(len(picked), 1, 1)
-                step[:, :2] = GEOMETRIC_OPS[name](_signed(s, generator))
-                warp[picked] = step @ warp[picked]
-    moved = torch.nonzero((warp != torch.eye(3, device=device)).flatten(1).any(1)).squeeze(1)
-    if len(moved):
-        x = images[moved]
-        grid = F.affine_grid(warp[moved, :2], list(x.shape), align_corners=False)
-        images[moved] = F.grid_sample(x, grid, padding_mode="zeros", align_corners=False)
-    return images
+    kernels, coefs, warps = _op_tables(float(magnitude), num_ops, images.device)
+    g = device_generator(generator, images.device)
+    choice = (torch.rand(len(images), generator=g, device=images.device) * len(warps)).long()
+    x = _colour_pass(images, kernels[choice], coefs[choice])
+    return _warp(x, warps[choice][:, :2])
+
+
+def _warp(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, padding_mode="zeros", align_corners=False)
+
+
+@functools.lru_cache(maxsize=32)
+def _crop_flip_table(padding: int, flip: bool, height: int, width: int,
+                     device: torch.device) -> torch.Tensor:
+    """Affine matrices (2 x 3) of every crop offset and mirror choice, as ``affine_grid`` takes them."""
+    shifts = torch.arange(2 * padding + 1, dtype=torch.float64) - padding
+    dy, dx, fx = torch.meshgrid(shifts * 2 / height, shifts * 2 / width,
+                                torch.tensor([1.0, -1.0] if flip else [1.0], dtype=torch.float64),
+                                indexing="ij")
+    zero, one = torch.zeros_like(fx), torch.ones_like(fx)
+    rows = torch.stack([torch.stack([fx, zero, dx], -1), torch.stack([zero, one, dy], -1)], -2)
+    return rows.flatten(0, 2).float().to(device)
+
+
+@functools.lru_cache(maxsize=32)
+def _beta_quantiles(alpha: float, device: torch.device, n: int = BETA_QUANTILES) -> torch.Tensor:
+    """The ``(j + 1/2) / n`` quantiles of Beta(alpha, alpha), ``j = 0 .. n-1``.
+
+    The CDF on [0, 1/2] is integrated numerically after substituting ``x = t ** (1 / alpha)``
+    (which makes the integrand smooth); the upper half follows by symmetry.
+    """
+    t = torch.linspace(0, 0.5**alpha, 200_001, dtype=torch.float64)
+    density = (1 - t ** (1 / alpha)).clamp_min(0) ** (alpha - 1)
+    cdf = torch.cat([torch.zeros(1, dtype=torch.float64), torch.cumulative_trapezoid(density, t)])
+    cdf = cdf / (2 * cdf[-1])
+    p = (torch.arange(n // 2, dtype=torch.float64) + 0.5) / n
+    j = torch.searchsorted(cdf, p).clamp(1, len(t) - 1)
+    w = (p - cdf[j - 1]) / (cdf[j] - cdf[j - 1])
+    low = (t[j - 1] + w * (t[j] - t[j - 1])) ** (1 / alpha)
+    return torch.cat([low, 1 - low.flip(0)]).float().to(device)
+
+
+@functools.lru_cache(maxsize=32)
+def _choices(crops: int, ops: int, device: torch.device) -> torch.Tensor:
+    return torch.tensor([crops, ops, BETA_QUANTILES], dtype=torch.float32, device=device)
+
+
+@functools.lru_cache(maxsize=8)
+def _one_hot_table(num_classes: int, device: torch.device) -> torch.Tensor:
+    return torch.eye(num_classes, device=device)
+
+
+def _mix(images: torch.Tensor, labels: torch.Tensor, lam: torch.Tensor | None, perm: torch.Tensor | None,
+         num_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    targets = _one_hot_table(num_classes, labels.device)[labels]  # no F.one_hot: it checks on the host
+    if lam is None:
+        return images, targets
+    return torch.lerp(images[perm], images, lam), torch.lerp(targets[perm], targets, lam)
 
 
 def mixup(
@@ -225,21 +322,19 @@ def mixup(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Mix each image with a random partner: ``lam * x + (1 - lam) * x[perm]``.
 
-    ``lam ~ Beta(alpha, alpha)`` (one per batch). Returns the mixed images and soft
-    targets ``(B, num_classes)`` that mix the one-hot labels the same way; ``alpha=0``
-    returns the images unchanged with one-hot targets.
+    ``lam ~ Beta(alpha, alpha)`` (one per batch, a tensor on the device). Returns the mixed
+    images and soft targets ``(B, num_classes)`` that mix the one-hot labels the same way;
+    ``alpha=0`` returns the images unchanged with one-hot targets.
     """
     if alpha < 0:
         raise ValueError(f"alpha must be >= 0, got {alpha}")
-    targets = F.one_hot(labels, num_classes).float()
     if alpha == 0:
-        return images, targets
-    # torch's Beta sampler takes no generator, so seed numpy's from ours
-    seed = int(torch.randint(0, 2**62, (1,), generator=generator))
-    lam = float(np.random.default_rng(seed).beta(alpha, alpha))
-    perm = torch.randperm(len(images), generator=generator).to(images.device)
-    mixed = lam * images + (1 - lam) * images[perm]
-    return mixed, lam * targets + (1 - lam) * targets[perm]
+        return _mix(images, labels, None, None, num_classes)
+    g = device_generator(generator, images.device)
+    u = torch.rand(1, generator=g, device=images.device)
+    lam = _beta_quantiles(float(alpha), images.device)[(u * BETA_QUANTILES).long()]
+    perm = torch.randperm(len(images), generator=g, device=images.device)
+    return _mix(images, labels, lam, perm, num_classes)
 
 
 @dataclass(frozen=True)
@@ -254,16 +349,34 @@ class TrainAugment:
     num_ops: int = 2
     num_classes: int = 10
 
+    def __post_init__(self) -> None:
+        _check_ops(self.magnitude, self.num_ops)
+        if self.padding < 0:
+            raise ValueError(f"padding must be >= 0, got {self.padding}")
+        if self.mixup_alpha < 0:
+            raise ValueError(f"mixup_alpha must be >= 0, got {self.mixup_alpha}")
+
     def __call__(
         self, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """uint8 images and int labels -> normalized float images and soft targets."""
-        x = random_crop(to_float(images), self.padding, generator)
-        if self.flip:
-            x = random_flip(x, generator)
-        x = rand_augment(x, self.magnitude, generator, self.num_ops)
+        device, (b, _, h, w) = images.device, images.shape
+        g = device_generator(generator, device)
+        crops = _crop_flip_table(self.padding, self.flip, h, w, device)
+        ops = self.num_ops if self.magnitude > 0 else 0
+        kernels, coefs, warps = _op_tables(float(self.magnitude), ops, device)
+        draws = torch.rand(b, 3, generator=g, device=device) * _choices(len(crops), len(warps), device)
+        pick, op, quantile = draws.long().unbind(1)  # crop/flip, RandAugment ops, mixup's lam
+        x = to_float(images)
+        if ops:
+            x = _colour_pass(x, kernels[op], coefs[op])  # colour
+        x = _warp(x, torch.bmm(crops[pick], warps[op]))  # crop, flip, geometric
         x = normalize(resize(x, self.image_size))
-        return mixup(x, labels, self.mixup_alpha, generator, self.num_classes)
+        if self.mixup_alpha == 0:
+            return _mix(x, labels, None, None, self.num_classes)
+        lam = _beta_quantiles(float(self.mixup_alpha), device)[quantile[:1]]  # mixup
+        perm = torch.randperm(b, generator=g, device=device)
+        return _mix(x, labels, lam, perm, self.num_classes)
 
 
 def eval_transform(images: torch.Tensor, image_size: int = 32) -> torch.Tensor:

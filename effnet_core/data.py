@@ -198,10 +198,20 @@ def ensure_cifar10(
 ) -> Path:
     """Return the verified ``cifar-10-batches-bin`` folder, downloading and extracting if needed.
 
-    ``url``, ``archive_md5`` and ``checksums`` exist for tests; leave them alone otherwise.
+    Under torchrun only rank 0 downloads and extracts; the other processes wait at a barrier and
+    then use its files (they never download). ``url``, ``archive_md5`` and ``checksums`` exist
+    for tests; leave them alone otherwise.
     """
+    from .train.distributed import rank_zero_first  # noqa: PLC0415  (torch only when needed)
+
     checksums = FILE_MD5 if checksums is None else checksums
     root = resolve_root(root)
+    with rank_zero_first() as first:  # under torchrun rank 0 downloads; the others find the files
+        return _find_or_fetch(root, download and first, url, archive_md5, checksums)
+
+
+def _find_or_fetch(root: Path, download: bool, url: str, archive_md5: str,
+                   checksums: dict[str, str]) -> Path:
     folder = root / FOLDER
     if folder.is_dir():
         _verify_folder(folder, checksums)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 
@@ -21,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..augment import DeviceData, TrainAugment, eval_transform
+from ..augment import DeviceData, TrainAugment, device_generator, eval_transform
 from ..data import CIFAR10
 from ..device import pick_device, synchronize
 from ..precision import Precision, choose_precision
@@ -79,10 +80,12 @@ def train_one_epoch(run: Run, batches: Iterable, steps: int, augment: TrainAugme
                     generator: torch.Generator, epoch: int, bar: tqdm) -> tuple[torch.Tensor, torch.Tensor]:
     """Train on ``steps`` batches; return the summed loss and the correct count (on the device).
 
-    The loss is read back (``.item()``, which waits for the device) every :data:`LOG_EVERY`
-    steps and at the last one, to stop a diverging run and to show it on the progress bar.
+    Nothing in a step waits for the device except the loss check: the loss is read back
+    (``.item()``, which waits for the device) every :data:`LOG_EVERY` steps and at the last one,
+    to stop a diverging run and to show it on the progress bar.
     """
     run.net.train()
+    generator = device_generator(generator, run.device)  # random parameters drawn on the device
     loss_sum = torch.zeros((), device=run.device)
     correct = torch.zeros((), device=run.device)
     for step, (images, labels) in enumerate(batches):
@@ -96,8 +99,9 @@ def train_one_epoch(run: Run, batches: Iterable, steps: int, augment: TrainAugme
         run.scaler.step(run.optimizer)  # step
         run.scaler.update()
         run.lr_schedule.step()
-        loss_sum += loss.detach() * len(x)  # log
-        correct += (logits.argmax(1) == targets.argmax(1)).sum()
+        with torch.no_grad():  # log
+            loss_sum.add_(loss, alpha=len(x))
+            correct += (logits.argmax(1) == targets.argmax(1)).sum()
         if step % LOG_EVERY == 0 or step == steps - 1:
             value = loss.item()
             check_loss(value, run.loss_limit, f"epoch {epoch + 1}, step {step}",
@@ -117,26 +121,52 @@ def evaluate(
     precision: Precision | None = None,
     channels_last: bool = False,
 ) -> dict[str, float]:
-    """Test loss, accuracy and sample count at ``image_size``, summed over all DDP processes."""
+    """Test loss, accuracy and sample count at ``image_size``, summed over all DDP processes.
+
+    The sums stay on the device until the end: one read-back for the whole test set.
+    """
     was_training = model.training
     model.eval()
     precision = precision or choose_precision(data.device, enabled=False)
-    loss_sum, correct = 0.0, 0.0
+    sums = torch.zeros(2, device=data.device)  # loss, correct
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     for images, labels in data.batches(batch_size):
         x = eval_transform(images, image_size).contiguous(memory_format=fmt)
         with precision.autocast():
             logits = model(x).float()
-        loss_sum += F.cross_entropy(logits, labels, reduction="sum").item()
-        correct += (logits.argmax(1) == labels).sum().item()
+        sums += torch.stack([F.cross_entropy(logits, labels, reduction="sum"),
+                             (logits.argmax(1) == labels).sum()])
     model.train(was_training)
-    loss_sum, correct, count = sum_across([loss_sum, correct, float(len(data))], data.device)
+    loss_sum, correct, count = sum_across([*sums.tolist(), float(len(data))], data.device)
     return {"loss": loss_sum / count, "acc": correct / count, "count": int(count)}
+
+
+class CompiledOrPlain(nn.Module):
+    """``torch.compile(module)`` that falls back, for good and with a warning, to the plain
+    module if compiling fails (no compiler, an unsupported GPU or op). Shares its parameters."""
+
+    def __init__(self, module: nn.Module):
+        super().__init__()
+        self.module = module
+        self.compiled: Callable | None = torch.compile(module)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.compiled is not None:
+            try:
+                return self.compiled(x)
+            except Exception as error:  # noqa: BLE001  (any compiler failure: run eagerly instead)
+                warnings.warn(f"torch.compile failed ({type(error).__name__}: {error}); "
+                              "training without it", RuntimeWarning, stacklevel=2)
+                self.compiled = None
+        return self.module(x)
 
 
 def _setup(model: nn.Module, config: TrainConfig, device: torch.device, world: int, steps: int,
            num_classes: int) -> Run:
-    """Move the model to the device, wrap it for DDP, make the optimizer and LR schedule."""
+    """Move the model to the device, wrap it for DDP (and torch.compile), make the optimizer and
+    LR schedule. On CUDA, cuDNN benchmarks its convolution algorithms once per input shape."""
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
     precision = choose_precision(device, config.amp)
     channels_last = device.type == "cuda" if config.channels_last is None else config.channels_last
     fmt = torch.channels_last if channels_last else torch.contiguous_format
@@ -145,9 +175,14 @@ def _setup(model: nn.Module, config: TrainConfig, device: torch.device, world: i
     if world > 1:
         net = nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None)
+    if config.compile:
+        net = CompiledOrPlain(net)
     lr = config.lr * config.batch_size / 256
+    # fused: one kernel for all parameters, and GradScaler hands it the inf check instead of
+    # reading it back (.item()) to decide whether to step; it always steps, so the LR schedule
+    # never warns about a step skipped by the scaler
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=config.momentum, nesterov=True,
-                                weight_decay=config.weight_decay)
+                                weight_decay=config.weight_decay, fused=device.type in ("cuda", "cpu"))
     total = config.epochs * steps
     if config.lr_schedule == "onecycle":
         lr_schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=total)
@@ -265,9 +300,18 @@ def compare_fixed_progressive(
 
 
 def resolution_sweep(
-    model: nn.Module, data: DeviceData, sizes: Sequence[int], batch_size: int = 1000
+    model: nn.Module, data: DeviceData, sizes: Sequence[int], batch_size: int = 1000, *,
+    amp: bool = True, channels_last: bool | None = None,
 ) -> list[dict]:
-    """Test accuracy of a trained model at several test-time image sizes (FixRes)."""
+    """Test accuracy of a trained model at several test-time image sizes (FixRes).
+
+    Runs as training did: mixed precision per :func:`~effnet_core.precision.choose_precision`
+    (``amp``) and channels-last inputs on CUDA (``channels_last=None``).
+    """
+    precision = choose_precision(data.device, amp)
+    channels_last = data.device.type == "cuda" if channels_last is None else channels_last
     return [
-        {"image_size": s, **evaluate(model, data, image_size=s, batch_size=batch_size)} for s in sizes
+        {"image_size": s, **evaluate(model, data, image_size=s, batch_size=batch_size,
+                                     precision=precision, channels_last=channels_last)}
+        for s in sizes
     ]
