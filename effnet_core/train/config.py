@@ -23,7 +23,7 @@ class TrainConfig:
     eval_size: int | None = None  # test-time image size; None = the schedule's max_size
     eval_batch_size: int = 1000
     amp: bool = True  # mixed precision on CUDA (see effnet_core.precision)
-    channels_last: bool | None = None  # None = on CUDA only
+    channels_last: bool | None = None  # None = where measured faster (loop.use_channels_last)
     progress: bool = True
     max_loss: float | None = None  # divergence threshold; None = 10 * ln(num_classes)
     checkpoint: str | None = None  # path written at the end of every epoch
