@@ -14,7 +14,7 @@ Introduced in the chapter "Progressive learning".
 
 from .checkpoint import load_checkpoint, load_state, save_checkpoint, save_state
 from .cli import main
-from .config import PRESETS, TrainConfig
+from .config import PRESETS, TrainConfig, preset_schedule
 from .history import History, time_to_accuracy
 from .loop import (
     Trainer,
@@ -30,7 +30,8 @@ from .loop import (
 
 __all__ = [
     "PRESETS", "History", "TrainConfig", "Trainer", "TrainingDiverged",
-    "compare_fixed_progressive", "evaluate", "load_checkpoint", "load_state", "main", "resolution_sweep",
+    "compare_fixed_progressive", "evaluate", "load_checkpoint", "load_state", "main", "preset_schedule",
+    "resolution_sweep",
     "save_checkpoint", "save_state", "set_dropout", "time_to_accuracy", "train", "train_interleaved",
     "train_one_epoch",
 ]

@@ -30,9 +30,9 @@ import torch
 from ..data import FOLDER, DatasetError, load_cifar10, resolve_root
 from ..device import BUDGETS, choose_budget, pick_device
 from ..model import efficientnet_v2_cifar
-from ..progressive import ProgressiveSchedule
+from ..progressive import CIFAR_DEFAULTS, ProgressiveSchedule
 from .checkpoint import load_state
-from .config import PRESETS
+from .config import PRESETS, preset_schedule
 from .distributed import init_distributed, shutdown, world_size
 from .loop import train_interleaved
 
@@ -83,9 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test-size", type=positive_int, help="stratified subset of the 10,000")
     p.add_argument("--width-mult", type=positive_float)
     p.add_argument("--depth-mult", type=positive_float)
-    p.add_argument("--stages", type=positive_int, default=4)
-    p.add_argument("--min-size", type=positive_int, default=16)
-    p.add_argument("--max-size", type=positive_int, default=32)
+    p.add_argument("--stages", type=positive_int, help="progressive stages (default: the budget's, 4)")
+    p.add_argument("--min-size", type=positive_int, help="first stage's image size (default 16)")
+    p.add_argument("--max-size", type=positive_int, help="last stage's image size (default 32)")
     p.add_argument("--seed", type=_number(int, 0, True), default=0)
     p.add_argument("--device", choices=("cuda", "mps", "cpu"), default=None)
     p.add_argument("--checkpoint", type=Path, default=None,
@@ -124,8 +124,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Parse and check the arguments; anything wrong exits with status 2 and a one-line message."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.min_size > args.max_size:
-        parser.error(f"argument --min-size: must be <= --max-size ({args.min_size} > {args.max_size})")
+    low = args.min_size or CIFAR_DEFAULTS.min_size
+    high = args.max_size or CIFAR_DEFAULTS.max_size
+    if low > high:
+        parser.error(f"argument --min-size: must be <= --max-size ({low} > {high})")
     for flag, top in CIFAR_SIZES.items():
         value = getattr(args, flag[2:].replace("-", "_"))
         if value is not None and value > top:
@@ -153,7 +155,9 @@ def _settings(args: argparse.Namespace) -> tuple[dict, ProgressiveSchedule]:
                  "label_smoothing": args.label_smoothing}
     config = replace(base, seed=args.seed, progress=not args.no_progress, checkpoint=str(args.checkpoint),
                      **{k: v for k, v in overrides.items() if v is not None})
-    schedule = ProgressiveSchedule(num_stages=args.stages, min_size=args.min_size, max_size=args.max_size)
+    schedule = preset_schedule(args.budget)
+    sizes = {"num_stages": args.stages, "min_size": args.min_size, "max_size": args.max_size}
+    schedule = replace(schedule, **{k: v for k, v in sizes.items() if v is not None})
     return config, schedule
 
 
