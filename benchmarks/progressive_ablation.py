@@ -4,11 +4,12 @@
 
 For every seed the four arms (:meth:`effnet_core.ProgressiveSchedule.ablation` of the ``cpu``
 budget's schedule) train from the same initial weights on the same stratified subset, interleaved
-epoch by epoch (:func:`effnet_core.train.train_interleaved`), so a change in the machine's load
-hits all four alike. Each arm's final test accuracy, training time and MACs processed are
-recorded, with the mean and spread over seeds, and whether progressive learning reached the
-fixed run's final accuracy and in what share of its time. The file is rewritten after every seed,
-with its provenance (command, git commit, device, threads, date, duration, settings);
+epoch by epoch in one process (:func:`effnet_core.train.train_interleaved`), so a change in the
+machine's load hits all four alike; the seeds run in parallel processes (``--jobs``, one thread
+each by default). Each arm's final test accuracy, training time and MACs processed are recorded,
+with the mean and spread over seeds, and whether progressive learning reached the fixed run's
+final accuracy and in what share of its time. The file is rewritten after every seed, with its
+provenance (command, git commit, device, threads, date, duration, settings);
 ``tests/library/test_ablation_record.py`` checks its settings against this code's.
 
 The default size is smaller than the ``cpu`` budget (4,000 training images instead of 12,000),
@@ -20,12 +21,14 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import multiprocessing
 import os
 import platform
 import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -57,8 +60,9 @@ def spread(values: list[float]) -> dict[str, float]:
     return {"mean": statistics.fmean(values), "std": sd, "min": min(values), "max": max(values)}
 
 
-def run_seed(setup: dict, seed: int) -> dict[str, dict]:
-    """Train the four arms on one seed; per arm its final numbers and history."""
+def run_seed(setup: dict, seed: int, threads: int) -> dict[str, dict]:
+    """Train the four arms on one seed with ``threads`` threads; per arm its final numbers and history."""
+    torch.set_num_threads(threads)
     preset = PRESETS[setup["budget"]]
     data = ec.load_cifar10(train_size=setup["train_size"], test_size=setup["test_size"], seed=seed,
                            download=False)
@@ -97,28 +101,32 @@ def main() -> None:
     parser.add_argument("--budget", choices=("cpu", "smoke"), default=DEFAULTS["budget"])
     parser.add_argument("--train-size", type=int, default=DEFAULTS["train_size"])
     parser.add_argument("--seeds", type=int, default=DEFAULTS["seeds"])
-    parser.add_argument("--threads", type=int, default=DEFAULTS["threads"])
+    parser.add_argument("--threads", type=int, default=DEFAULTS["threads"], help="threads per seed")
+    parser.add_argument("--jobs", type=int, default=DEFAULTS["seeds"], help="seeds trained at once")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
     setup = settings(args.budget, args.train_size, args.seeds)
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO).stdout
     record = {
         "command": " ".join(["python", "benchmarks/progressive_ablation.py", *sys.argv[1:]]),
         "git_commit": commit.strip(), "device": f"cpu ({platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores)", "threads": args.threads, "torch": torch.__version__,
+        f"{os.cpu_count()} cores)", "threads": args.threads, "jobs": args.jobs, "torch": torch.__version__,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "load_average_at_start": os.getloadavg(), "settings": setup, "seeds": [],
     }
     start = time.perf_counter()
-    for seed in setup["seeds"]:
-        record["seeds"].append(run_seed(setup, seed))
-        record["summary"] = summarize(record["seeds"])
-        record["duration_s"] = time.perf_counter() - start
-        record["load_average_at_end"] = os.getloadavg()
-        args.out.write_text(json.dumps(record, indent=1) + "\n")
-        print(f"seed {seed} done after {record['duration_s']:.0f} s:",
-              {n: round(100 * r["final_test_acc"], 1) for n, r in record["seeds"][-1].items()}, flush=True)
+    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        jobs = {pool.submit(run_seed, setup, seed, args.threads): seed for seed in setup["seeds"]}
+        done = {}
+        for job in as_completed(jobs):
+            done[jobs[job]] = job.result()
+            record["seeds"] = [done[seed] for seed in sorted(done)]
+            record["summary"] = summarize(record["seeds"])
+            record["duration_s"] = time.perf_counter() - start
+            record["load_average_at_end"] = os.getloadavg()
+            args.out.write_text(json.dumps(record, indent=1) + "\n")
+            print(f"seed {jobs[job]} done after {record['duration_s']:.0f} s:",
+                  {n: round(100 * r["final_test_acc"], 1) for n, r in done[jobs[job]].items()}, flush=True)
 
 
 if __name__ == "__main__":
