@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/data_pipeline.py [--images 5000] [--out results.json]
 
 Compares, on the real CIFAR-10 training images, the same augmentation (crop with padding,
-flip, two RandAugment ops, resize to 24 px, normalize) done
+flip, two RandAugment ops, resize, normalize; chapter 08's last stage on the ``cpu`` budget, whose
+batched version also mixes up, as in the chapter) done
 
 * per image with PIL in a Python loop (one process),
 * per image with PIL inside a ``torch.utils.data.DataLoader`` with worker processes (the
@@ -26,8 +27,10 @@ import torch
 from effnet_core.augment import DeviceData, TrainAugment
 from effnet_core.book.baselines import per_image_augment
 from effnet_core.data import load_cifar10
+from effnet_core.train import preset_schedule
 
-SIZE, MAGNITUDE, BATCH = 24, 10.0, 256
+FINAL = preset_schedule("cpu").stages()[-1]  # what chapter 08 measures: the cpu budget's last stage
+SIZE, MAGNITUDE, MIXUP, BATCH = FINAL.image_size, FINAL.magnitude, FINAL.mixup_alpha, 256
 
 
 class PerImageDataset(torch.utils.data.Dataset):
@@ -63,7 +66,7 @@ def data_loader(images: np.ndarray, labels: np.ndarray, workers: int) -> float:
 
 def batched(images: np.ndarray, labels: np.ndarray, device: torch.device) -> float:
     data = DeviceData(images, labels, device)
-    augment = TrainAugment(image_size=SIZE, magnitude=MAGNITUDE)
+    augment = TrainAugment(image_size=SIZE, magnitude=MAGNITUDE, mixup_alpha=MIXUP)
     generator = torch.Generator().manual_seed(0)
     for x, y in data.batches(BATCH, generator, steps=2):  # warm-up
         augment(x, y, generator)
@@ -82,8 +85,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=5000)
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads(),
+                        help="torch threads (chapter 08 uses the default, one per core)")
     parser.add_argument("--out", type=Path, default=None, help="write the numbers as JSON")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     cifar = load_cifar10(train_size=args.images)
     images, labels = cifar.train_images, cifar.train_labels
     rows = {
@@ -98,8 +104,8 @@ def main() -> None:
         print(f"{name:45s} {rate:12,.0f} images/s  ({rate / base:5.1f}x the PIL loop)")
     if args.out:
         result = {
-            "images": args.images, "image_size": SIZE, "magnitude": MAGNITUDE,
-            "torch_threads": torch.get_num_threads(), "images_per_s": rows,
+            "images": args.images, "image_size": SIZE, "magnitude": MAGNITUDE, "mixup_alpha": MIXUP,
+            "torch_threads": torch.get_num_threads(), "load_average": os.getloadavg(), "images_per_s": rows,
         }
         args.out.write_text(json.dumps(result, indent=1))
 

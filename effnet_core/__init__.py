@@ -65,14 +65,14 @@ from .model import (
     stochastic_depth_schedule,
 )
 from .precision import Precision, choose_precision
-from .progressive import CIFAR_DEFAULTS, ProgressiveSchedule, Stage
+from .progressive import CIFAR_DEFAULTS, CPU_SCHEDULE, ProgressiveSchedule, Stage
 from .scaling import compound_multipliers, flops_factor_per_phi, make_divisible, round_filters, round_repeats
 from .timing import StepTiming, time_fn, time_training_step
 from .training_cost import activation_bytes, conv_intensity, conv_traffic, largest_batch, saved_tensor_bytes
 
 __all__ = [
     "B0_HEAD_CHANNELS", "B0_STAGES", "B0_STEM_CHANNELS", "CIFAR10", "CIFAR_DEFAULTS", "CLASSES",
-    "MBCONV_PARTS", "MOBILENET_V2_STAGES", "MODEL_BUILDERS", "V1_SCALES", "V2_VARIANTS",
+    "CPU_SCHEDULE", "MBCONV_PARTS", "MOBILENET_V2_STAGES", "MODEL_BUILDERS", "V1_SCALES", "V2_VARIANTS",
     "Budget", "ConvBNAct", "DatasetError", "DeviceData", "EfficientNet", "FusedMBConv", "MBConv",
     "MobileNetV2", "Precision", "ProgressiveSchedule", "ScaledSpec", "SqueezeExcitation", "Stage",
     "StageConfig", "StepTiming", "StochasticDepth", "Swish", "TrainAugment",

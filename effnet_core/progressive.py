@@ -14,6 +14,18 @@ CIFAR-10 defaults (:data:`CIFAR_DEFAULTS`), scaled to 32-pixel images: size 16 -
 magnitude 0 -> 10 (of 30), mixup alpha 0 -> 0.2, dropout 0.1 -> 0.3, over 4 stages.
 Sizes are rounded to a multiple of 4 so each stage's feature maps stay whole.
 
+A run of minutes on a CPU (:data:`CPU_SCHEDULE`, the ``cpu`` and ``smoke`` budgets) gets a
+weaker range: RandAugment magnitude 0 -> 5, mixup 0 -> 0.1, dropout 0.05 -> 0.15. The paper scales
+regularization with the model (V2-S 5 -> 15 magnitude and dropout 0.1 -> 0.3, V2-M up to 20 and
+0.4, V2-L up to 25 and 0.5), all for 350 epochs; the book's CPU network has about 1/60 of V2-S's
+parameters and trains for 8 epochs, so it underfits rather than overfits and strong
+regularization only slows it down. The range keeps the paper's shape (weak to strong, mixup off
+at the start) at a third (magnitude) to a half (dropout) of V2-S's final strengths, half of
+:data:`CIFAR_DEFAULTS`. Measured with it: ``benchmarks/results/progressive_ablation_cpu.json``.
+
+:meth:`ProgressiveSchedule.ablation` gives the four arms of the paper's ablation: image size
+fixed or progressive, times regularization fixed (at its final strength) or adaptive.
+
 Introduced in the chapter "Progressive learning".
 """
 
@@ -118,9 +130,32 @@ class ProgressiveSchedule:
             min_dropout=self.max_dropout,
         )
 
+    def fixed_size(self) -> ProgressiveSchedule:
+        """The same stages, all at the final image size (regularization still grows)."""
+        return replace(self, min_size=self.max_size)
+
+    def fixed_regularization(self) -> ProgressiveSchedule:
+        """The same stages, all at the final regularization (image size still grows)."""
+        return replace(self, min_magnitude=self.max_magnitude, min_mixup=self.max_mixup,
+                       min_dropout=self.max_dropout)
+
+    def ablation(self) -> dict[str, ProgressiveSchedule]:
+        """The paper's 2x2: image size fixed/progressive x regularization fixed/adaptive.
+
+        Keys are ``"<size>/<regularization>"``; ``"fixed/fixed"`` is :meth:`fixed` and
+        ``"progressive/adaptive"`` this schedule (progressive learning).
+        """
+        return {
+            "fixed/fixed": self.fixed(),
+            "fixed/adaptive": self.fixed_size(),
+            "progressive/fixed": self.fixed_regularization(),
+            "progressive/adaptive": self,
+        }
+
     def as_dict(self) -> dict:
         """The settings as a plain dict (for JSON and checkpoints)."""
         return asdict(self)
 
 
 CIFAR_DEFAULTS = ProgressiveSchedule()
+CPU_SCHEDULE = ProgressiveSchedule(max_magnitude=5.0, max_mixup=0.1, min_dropout=0.05, max_dropout=0.15)

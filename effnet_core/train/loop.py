@@ -23,11 +23,12 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..augment import DeviceData, TrainAugment, device_generator, eval_transform
+from ..counting import count_macs
 from ..data import CIFAR10
 from ..device import pick_device, synchronize
 from ..precision import Precision, choose_precision
 from ..progressive import ProgressiveSchedule, Stage
-from .checkpoint import save_checkpoint
+from .checkpoint import save_state
 from .config import TrainConfig
 from .distributed import init_distributed, local_device, sum_across
 from .history import History
@@ -59,6 +60,16 @@ def check_loss(loss: float, limit: float, where: str, lr: float) -> None:
             f"rate {lr:.3g}. Lower the learning rate (TrainConfig.lr), or check the data and the "
             "model for NaNs."
         )
+
+
+def use_channels_last(device: torch.device) -> bool:
+    """Whether ``channels_last`` trains faster on ``device``: on CUDA, and on CPU as measured.
+
+    On CPU ``benchmarks/cpu_channels_last.py`` measured a training step of the chapter's network
+    faster in channels_last at 16 and 32 px with 1 and 2 threads (its results file has the
+    numbers); on other devices (MPS) it was not measured, so they keep the default layout.
+    """
+    return device.type in ("cuda", "cpu")
 
 
 @dataclass
@@ -168,7 +179,7 @@ def _setup(model: nn.Module, config: TrainConfig, device: torch.device, world: i
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     precision = choose_precision(device, config.amp)
-    channels_last = device.type == "cuda" if config.channels_last is None else config.channels_last
+    channels_last = use_channels_last(device) if config.channels_last is None else config.channels_last
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     model.to(device, memory_format=fmt)
     net = model
@@ -194,7 +205,7 @@ def _setup(model: nn.Module, config: TrainConfig, device: torch.device, world: i
 
 
 def _epoch_row(epoch: int, stage: Stage, totals: list[float], test: dict[str, float],
-               epoch_time: float, train_time: float) -> dict[str, object]:
+               epoch_time: float, train_time: float, macs: int) -> dict[str, object]:
     loss_total, correct_total, seen_total = totals
     return {
         "epoch": epoch + 1,
@@ -212,7 +223,121 @@ def _epoch_row(epoch: int, stage: Stage, totals: list[float], test: dict[str, fl
         "images_per_s": seen_total / epoch_time,
         "epoch_time_s": epoch_time,
         "train_time_s": train_time,
+        "train_macs": macs,
     }
+
+
+def _rng_state(device: torch.device) -> list[torch.Tensor]:
+    cuda = [torch.cuda.get_rng_state(device)] if device.type == "cuda" else []
+    return [torch.get_rng_state(), *cuda]
+
+
+def _set_rng_state(device: torch.device, state: list[torch.Tensor]) -> None:
+    torch.set_rng_state(state[0])
+    if device.type == "cuda":
+        torch.cuda.set_rng_state(state[1], device)
+
+
+class Trainer:
+    """One training run, an epoch at a time: :meth:`run_epoch` trains and tests the next epoch.
+
+    Each trainer keeps its own random state (batch order, augmentation, dropout), so runs
+    interleaved epoch by epoch (:func:`train_interleaved`) give the same histories as runs made
+    one after the other, and share the machine's load fairly. Under ``torchrun`` every process
+    trains on its shard with ``batch_size // world_size`` images per step. ``history`` rows also
+    record ``train_macs``, the multiply-accumulates processed so far (samples x
+    :func:`~effnet_core.count_macs` at each epoch's image size): a clock that load cannot skew.
+    """
+
+    def __init__(self, model: nn.Module, data: CIFAR10, schedule: ProgressiveSchedule,
+                 config: TrainConfig | None = None, device: torch.device | str | None = None,
+                 label: str = "") -> None:
+        self.config = config = config or TrainConfig()
+        self.rank, world = init_distributed()
+        self.device = local_device(pick_device() if device is None else torch.device(device), world)
+        if config.batch_size % world:
+            raise ValueError(f"batch_size ({config.batch_size}) must be divisible by {world} processes")
+        self.steps = len(data.train_labels) // config.batch_size
+        if self.steps == 0:
+            raise ValueError(f"batch_size ({config.batch_size}) is larger than the training set "
+                             f"({len(data.train_labels)})")
+        self.model, self.schedule, self.label = model, schedule, label
+        self.num_classes = len(data.classes)
+        self.train_set = DeviceData(data.train_images, data.train_labels, self.device).shard(self.rank, world)
+        self.test_set = DeviceData(data.test_images, data.test_labels, self.device).shard(self.rank, world)
+        self.local_batch = config.batch_size // world
+        self.macs_per_image = {s.image_size: count_macs(model, s.image_size) for s in schedule.stages()}
+        outer = _rng_state(self.device)
+        torch.manual_seed(config.seed + self.rank)
+        self.generator = torch.Generator().manual_seed(config.seed + self.rank)
+        self.run = _setup(model, config, self.device, world, self.steps, self.num_classes)
+        self.rng = _rng_state(self.device)
+        _set_rng_state(self.device, outer)
+        self.history, self.train_time, self.macs = History(), 0.0, 0
+
+    @property
+    def epoch(self) -> int:
+        """Epochs finished so far."""
+        return len(self.history)
+
+    @property
+    def done(self) -> bool:
+        """Whether all ``config.epochs`` epochs are finished."""
+        return self.epoch >= self.config.epochs
+
+    def run_epoch(self) -> dict[str, object]:
+        """Train and test the next epoch; return its :class:`History` row."""
+        config, run, epoch = self.config, self.run, self.epoch
+        stage = self.schedule.stage_for_epoch(epoch, config.epochs)
+        augment = TrainAugment(image_size=stage.image_size, magnitude=stage.magnitude,
+                               mixup_alpha=stage.mixup_alpha, num_classes=self.num_classes)
+        set_dropout(self.model, stage.dropout)
+        bar = tqdm(total=self.steps, disable=not config.progress or self.rank != 0,
+                   desc=f"{self.label} epoch {epoch + 1}/{config.epochs} @ {stage.image_size}px".strip())
+        outer = _rng_state(self.device)
+        _set_rng_state(self.device, self.rng)
+        synchronize(self.device)
+        start = time.perf_counter()
+        batches = self.train_set.batches(self.local_batch, self.generator, steps=self.steps)
+        loss_sum, correct = train_one_epoch(run, batches, self.steps, augment, self.generator, epoch, bar)
+        synchronize(self.device)
+        epoch_time = time.perf_counter() - start
+        self.rng = _rng_state(self.device)
+        _set_rng_state(self.device, outer)
+        self.train_time += epoch_time
+        totals = sum_across([loss_sum.item(), correct.item(), float(self.steps * self.local_batch)],
+                            self.device)
+        self.macs += int(totals[2]) * self.macs_per_image[stage.image_size]
+        check_loss(totals[0] / totals[2], run.loss_limit, f"the end of epoch {epoch + 1}",
+                   run.lr_schedule.get_last_lr()[0])
+        test = evaluate(self.model, self.test_set, image_size=config.eval_size or self.schedule.max_size,
+                        batch_size=config.eval_batch_size, precision=run.precision,
+                        channels_last=run.memory_format == torch.channels_last)
+        self.history.append(_epoch_row(epoch, stage, totals, test, epoch_time, self.train_time, self.macs))
+        bar.set_postfix(loss=f"{self.history[-1]['train_loss']:.3f}", test_acc=f"{test['acc']:.3f}")
+        bar.close()
+        return self.history[-1]
+
+    def state_dict(self) -> dict[str, object]:
+        """Everything needed to continue this run later (plain data, for ``weights_only`` loads)."""
+        module = self.model.module if isinstance(self.model, nn.parallel.DistributedDataParallel) \
+            else self.model
+        return {"model": module.state_dict(), "optimizer": self.run.optimizer.state_dict(),
+                "lr_schedule": self.run.lr_schedule.state_dict(), "scaler": self.run.scaler.state_dict(),
+                "generator": self.generator.get_state(), "rng": self.rng, "epoch": self.epoch,
+                "history": list(self.history), "train_time_s": self.train_time, "train_macs": self.macs,
+                "schedule": self.schedule.as_dict(), "config": asdict(self.config)}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from a :meth:`state_dict` of a run with the same schedule and settings."""
+        self.model.load_state_dict(state["model"])
+        self.run.optimizer.load_state_dict(state["optimizer"])
+        self.run.lr_schedule.load_state_dict(state["lr_schedule"])
+        self.run.scaler.load_state_dict(state["scaler"])
+        self.generator.set_state(state["generator"])
+        self.rng = list(state["rng"])
+        self.history = History(state["history"])
+        self.train_time, self.macs = state["train_time_s"], state["train_macs"]
 
 
 def train(
@@ -225,56 +350,46 @@ def train(
 ) -> History:
     """Train ``model`` on ``data`` following ``schedule``; return the per-epoch :class:`History`.
 
-    Under ``torchrun`` (``WORLD_SIZE`` > 1) the process group is started here, every process
-    trains on its shard with ``batch_size // world_size`` images per step (the same
-    ``(N // batch_size) * batch_size`` training samples per epoch as one process) and the
-    test metrics cover the whole test set. ``config`` defaults to ``TrainConfig()``.
+    The whole run of a :class:`Trainer`; with ``config.checkpoint`` set, the run is saved at
+    the end of every epoch (:meth:`Trainer.state_dict`). ``config`` defaults to ``TrainConfig()``.
+    """
+    trainer = Trainer(model, data, schedule, config, device, label)
+    while not trainer.done:
+        trainer.run_epoch()
+        if trainer.config.checkpoint and trainer.rank == 0:
+            save_state(trainer.config.checkpoint, trainer.state_dict())
+    return trainer.history
+
+
+def train_interleaved(
+    model_fn: Callable[[], nn.Module],
+    data: CIFAR10,
+    schedules: dict[str, ProgressiveSchedule],
+    config: TrainConfig | None = None,
+    device: torch.device | str | None = None,
+    resume: dict[str, dict] | None = None,
+    meta: dict | None = None,
+) -> dict[str, tuple[nn.Module, History]]:
+    """Train one ``model_fn()`` per schedule, same seed and epochs, interleaved epoch by epoch.
+
+    Epoch 1 of every run, then epoch 2 of every run, and so on: a change in the machine's load
+    hits all runs alike. With ``config.checkpoint`` set, all runs are saved together after each
+    round (``{"runs": {name: state}, **meta}``); ``resume`` (that file's ``"runs"``) continues them.
     """
     config = config or TrainConfig()
-    rank, world = init_distributed()
-    device = local_device(pick_device() if device is None else torch.device(device), world)
-    if config.batch_size % world:
-        raise ValueError(f"batch_size ({config.batch_size}) must be divisible by {world} processes")
-    steps = len(data.train_labels) // config.batch_size
-    if steps == 0:
-        raise ValueError(
-            f"batch_size ({config.batch_size}) is larger than the training set ({len(data.train_labels)})"
-        )
-    train_set = DeviceData(data.train_images, data.train_labels, device).shard(rank, world)
-    test_set = DeviceData(data.test_images, data.test_labels, device).shard(rank, world)
-    local_batch = config.batch_size // world
-    torch.manual_seed(config.seed + rank)
-    generator = torch.Generator().manual_seed(config.seed + rank)
-    run = _setup(model, config, device, world, steps, len(data.classes))
-    history, train_time = History(), 0.0
-    for epoch in range(config.epochs):
-        stage = schedule.stage_for_epoch(epoch, config.epochs)
-        augment = TrainAugment(image_size=stage.image_size, magnitude=stage.magnitude,
-                               mixup_alpha=stage.mixup_alpha, num_classes=len(data.classes))
-        set_dropout(model, stage.dropout)
-        bar = tqdm(total=steps, disable=not config.progress or rank != 0,
-                   desc=f"{label} epoch {epoch + 1}/{config.epochs} @ {stage.image_size}px".strip())
-        synchronize(device)
-        start = time.perf_counter()
-        batches = train_set.batches(local_batch, generator, steps=steps)
-        loss_sum, correct = train_one_epoch(run, batches, steps, augment, generator, epoch, bar)
-        synchronize(device)
-        epoch_time = time.perf_counter() - start
-        train_time += epoch_time
-        totals = sum_across([loss_sum.item(), correct.item(), float(steps * local_batch)], device)
-        check_loss(totals[0] / totals[2], run.loss_limit, f"the end of epoch {epoch + 1}",
-                   run.lr_schedule.get_last_lr()[0])
-        test = evaluate(model, test_set, image_size=config.eval_size or schedule.max_size,
-                        batch_size=config.eval_batch_size, precision=run.precision,
-                        channels_last=run.memory_format == torch.channels_last)
-        history.append(_epoch_row(epoch, stage, totals, test, epoch_time, train_time))
-        bar.set_postfix(loss=f"{history[-1]['train_loss']:.3f}", test_acc=f"{test['acc']:.3f}")
-        bar.close()
-        if config.checkpoint and rank == 0:
-            save_checkpoint(config.checkpoint, model, optimizer=run.optimizer.state_dict(),
-                            epoch=epoch + 1, history=list(history), schedule=schedule.as_dict(),
-                            config=asdict(config))
-    return history
+    trainers = {}
+    for name, schedule in schedules.items():
+        torch.manual_seed(config.seed)
+        trainers[name] = Trainer(model_fn(), data, schedule, config, device, label=name)
+        if resume is not None:
+            trainers[name].load_state_dict(resume[name])
+    while not all(t.done for t in trainers.values()):
+        for trainer in trainers.values():
+            trainer.run_epoch()
+        if config.checkpoint and next(iter(trainers.values())).rank == 0:
+            runs = {name: t.state_dict() for name, t in trainers.items()}
+            save_state(config.checkpoint, {**(meta or {}), "runs": runs})
+    return {name: (t.model, t.history) for name, t in trainers.items()}
 
 
 def compare_fixed_progressive(
@@ -284,19 +399,15 @@ def compare_fixed_progressive(
     config: TrainConfig | None = None,
     device: torch.device | str | None = None,
 ) -> dict[str, tuple[nn.Module, History]]:
-    """Train ``model_fn()`` twice with the same seed and epochs: fixed size, then progressive.
+    """Train ``model_fn()`` twice with the same seed and epochs, fixed size and progressive.
 
     The fixed baseline trains every epoch at the schedule's final size and regularization
-    (:meth:`ProgressiveSchedule.fixed`). Returns ``{"fixed": (model, history),
-    "progressive": (model, history)}``. ``config`` defaults to ``TrainConfig()``.
+    (:meth:`ProgressiveSchedule.fixed`); the two runs alternate epoch by epoch
+    (:func:`train_interleaved`). Returns ``{"fixed": (model, history), "progressive": (model,
+    history)}``. ``config`` defaults to ``TrainConfig()``.
     """
-    config = config or TrainConfig()
-    results = {}
-    for name, sched in (("fixed", schedule.fixed()), ("progressive", schedule)):
-        torch.manual_seed(config.seed)
-        model = model_fn()
-        results[name] = (model, train(model, data, sched, config, device, label=name))
-    return results
+    return train_interleaved(model_fn, data, {"fixed": schedule.fixed(), "progressive": schedule},
+                             config, device)
 
 
 def resolution_sweep(

@@ -79,3 +79,26 @@ def test_plot_schedule():
     assert list(line.get_ydata()) == [16, 16, 20, 20, 28, 28, 32, 32]
     with pytest.raises(ValueError, match="epochs"):
         plot_schedule(CIFAR_DEFAULTS, 0)
+
+
+def test_plot_ablation_and_accuracy_against_macs():
+    from effnet_core.book.plots.progressive import plot_ablation, plot_accuracy_vs_time
+
+    def arm(acc, seconds, macs):
+        return {"final_test_acc": {"mean": acc, "min": acc - 0.01, "max": acc + 0.02},
+                "train_time_s": {"mean": seconds, "min": seconds - 1, "max": seconds + 1},
+                "train_macs": {"mean": macs, "min": macs, "max": macs}}
+
+    record = {"summary": {"arms": {"fixed/fixed": arm(0.5, 100, 4e12),
+                                   "progressive/adaptive": arm(0.49, 60, 2e12)}}}
+    live = {"fixed": [{"test_acc": 0.52, "train_time_s": 90.0, "train_macs": 3e12}]}
+    fig = plot_ablation(record, live)
+    times, macs = fig.axes
+    first = times.containers[0].lines[0]
+    assert list(first.get_xdata()) == [100] and list(first.get_ydata()) == [50]
+    assert list(macs.containers[1].lines[0].get_xdata()) == [2.0]  # in units of 1e12
+    assert list(times.lines[-1].get_ydata()) == [52]  # the live run's open marker
+    fig = plot_accuracy_vs_time(live, x="train_macs")
+    assert list(fig.axes[0].lines[0].get_xdata()) == [0.0, 3.0]
+    with pytest.raises(ValueError, match="x must be one of"):
+        plot_accuracy_vs_time(live, x="epoch")

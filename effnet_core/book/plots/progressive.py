@@ -1,4 +1,4 @@
-"""Pictures for the chapter "Progressive learning": the schedule, accuracy against time, CAMs."""
+"""Pictures for the chapter "Progressive learning": schedule, accuracy against time, ablation, CAMs."""
 
 from __future__ import annotations
 
@@ -37,19 +37,49 @@ def plot_schedule(schedule: ProgressiveSchedule, epochs: int, axes=None):
     return fig
 
 
-def plot_accuracy_vs_time(histories: dict[str, Sequence[dict]], ax=None):
-    """Test accuracy against cumulative training time, one line per run. Returns the figure."""
+AXES = {"train_time_s": "training time (s)", "train_macs": "MACs processed (forward, x 1e12)"}
+
+
+def plot_accuracy_vs_time(histories: dict[str, Sequence[dict]], ax=None, x: str = "train_time_s"):
+    """Test accuracy against training time (or ``x="train_macs"``), one line per run. Returns the figure."""
+    if x not in AXES:
+        raise ValueError(f"x must be one of {tuple(AXES)}, got {x!r}")
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
+    scale = 1e12 if x == "train_macs" else 1.0
     for name, history in histories.items():
-        times = [0.0] + [row["train_time_s"] for row in history]
+        xs = [0.0] + [row[x] / scale for row in history]
         accs = [0.1] + [row["test_acc"] for row in history]  # chance level before training
-        ax.plot(times, accs, marker="o", label=name)
-    ax.set_xlabel("training time (s)")
+        ax.plot(xs, accs, marker="o", label=name)
+    ax.set_xlabel(AXES[x])
     ax.set_ylabel("test accuracy")
     ax.grid(alpha=0.3)
     ax.legend()
     return ax.figure
+
+
+def plot_ablation(record: dict, live: dict[str, Sequence[dict]] | None = None):
+    """The recorded 2x2 ablation: mean final accuracy against mean training time and MACs per arm.
+
+    Error bars span the seeds' min..max. ``live`` (this page's histories) adds the chapter's own
+    run's final points as open markers (its data size may differ from the record's).
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
+    for ax, key in zip(axes, AXES, strict=True):
+        scale = 1e12 if key == "train_macs" else 1.0
+        for name, arm in record["summary"]["arms"].items():
+            acc, cost = arm["final_test_acc"], arm[key]
+            ax.errorbar(cost["mean"] / scale, 100 * acc["mean"], fmt="o", capsize=3, label=name,
+                        xerr=[[(cost["mean"] - cost["min"]) / scale], [(cost["max"] - cost["mean"]) / scale]],
+                        yerr=[[100 * (acc["mean"] - acc["min"])], [100 * (acc["max"] - acc["mean"])]])
+        for name, history in (live or {}).items():
+            ax.plot(history[-1][key] / scale, 100 * history[-1]["test_acc"], marker="s", fillstyle="none",
+                    linestyle="none", markersize=9, label=f"this page: {name}")
+        ax.set_xlabel(AXES[key])
+        ax.set_ylabel("final test accuracy (%)")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    return fig
 
 
 def plot_cams(images: torch.Tensor, cams: torch.Tensor, titles: list[str]):
