@@ -97,6 +97,22 @@ def test_a_coding_exercise_whose_checker_is_never_called_is_refused() -> None:
         se.add_grade_cells(nb, "x.ipynb")
 
 
+# Run by nbgrader's interpreter in the course folder: each student's score, maximum and per-test grades.
+GRADES = """
+import json, sys
+from nbgrader.api import Gradebook
+
+assignment, students = sys.argv[1], sys.argv[2:]
+with Gradebook("sqlite:///gradebook.db") as gb:
+    report = {}
+    for student in students:
+        sub = gb.find_submission_notebook(assignment, assignment, student)
+        report[student] = {"score": sub.score, "max_score": sub.max_score,
+                           "grades": {g.name: g.score for g in sub.grades}}
+print(json.dumps(report))
+"""
+
+
 def nbgrader_python() -> str:
     """The interpreter that runs nbgrader: $NBGRADER_PYTHON, or this one if it has nbgrader."""
     python = os.environ.get("NBGRADER_PYTHON", "")
@@ -141,7 +157,11 @@ def test_nbgrader_autogrades_solutions_stubs_and_one_wrong_answer(tmp_path: Path
         "c = get_config()\nc.CourseDirectory.root = '.'\nc.Execute.timeout = 300\n")
     run(python, course, "-m", "nbgrader", "generate_assignment", name, "--force")
     release = json.loads((course / "release" / name / CHAPTER.name).read_text())
-    assert [meta(c) for c in grade_cells(release)] == [meta(c) for c in grade_cells(source)]
+    def tests(nb: dict) -> list[tuple]:
+        return [(meta(c)["grade_id"], meta(c)["points"], meta(c)["locked"], "".join(c["source"]))
+                for c in grade_cells(nb)]
+
+    assert tests(release) == tests(source)  # released as written, read-only
     for student, nb in submissions(source, release).items():
         (course / "submitted" / student / name).mkdir(parents=True)
         (course / "submitted" / student / name / CHAPTER.name).write_text(json.dumps(nb))
@@ -158,23 +178,8 @@ def test_nbgrader_autogrades_solutions_stubs_and_one_wrong_answer(tmp_path: Path
     assert report["wrong"]["grades"] == points | {wrong_id: 0}
     assert report["wrong"]["score"] == sum(points.values()) - points[wrong_id]
     graded = json.loads((course / "autograded" / "stub" / name / CHAPTER.name).read_text())
-    shown = ["".join(o.get("text", "")) for c in grade_cells(graded) for o in c["outputs"]]
+    shown = ["".join("".join(o.get("text", "")) for o in c["outputs"]) for c in grade_cells(graded)]
     assert len(shown) == len(points) and all("Not attempted" in text for text in shown)
-
-
-GRADES = """
-import json, sys
-from nbgrader.api import Gradebook
-
-assignment, students = sys.argv[1], sys.argv[2:]
-with Gradebook("sqlite:///gradebook.db") as gb:
-    report = {}
-    for student in students:
-        sub = gb.find_submission_notebook(assignment, assignment, student)
-        report[student] = {"score": sub.score, "max_score": sub.max_score,
-                           "grades": {g.name: g.score for g in sub.grades}}
-print(json.dumps(report))
-"""
 
 
 def test_the_instructor_guide_shows_the_grade_cell_the_script_writes() -> None:
