@@ -177,9 +177,12 @@ def test_nbgrader_autogrades_solutions_stubs_and_one_wrong_answer(tmp_path: Path
     assert report["stub"]["grades"] == dict.fromkeys(points, 0)
     assert report["wrong"]["grades"] == points | {wrong_id: 0}
     assert report["wrong"]["score"] == sum(points.values()) - points[wrong_id]
-    graded = json.loads((course / "autograded" / "stub" / name / CHAPTER.name).read_text())
-    shown = ["".join("".join(o.get("text", "")) for o in c["outputs"]) for c in grade_cells(graded)]
-    assert len(shown) == len(points) and all("Not attempted" in text for text in shown)
+    for student, verdict in (("full", "Correct"), ("stub", "Not attempted"), ("wrong", "Not yet")):
+        graded = json.loads((course / "autograded" / student / name / CHAPTER.name).read_text())
+        shown = {meta(c)["grade_id"]: "".join("".join(o.get("text", "")) for o in c["outputs"])
+                 for c in grade_cells(graded)}  # what the learner reads in the feedback
+        failed = [grade_id for grade_id, score in report[student]["grades"].items() if not score]
+        assert all(verdict in shown[grade_id] for grade_id in failed or points)
 
 
 def test_the_instructor_guide_shows_the_grade_cell_the_script_writes() -> None:
