@@ -2,11 +2,12 @@
 
 The first tests look at the source notebooks in memory: one read-only test cell per coding exercise,
 after its checker cell, worth its difficulty in points, that fails unless the checker passes. The
-last one runs nbgrader 0.9.6 itself on chapter 6: ``generate_assignment``, then ``autograde`` of three
-submissions (the solutions, the stubs, the solutions with one wrong answer). nbgrader is not one of
-the book's dependencies: that test runs where nbgrader is importable, or where ``NBGRADER_PYTHON``
-names an interpreter that has it (and the book's runtime dependencies); elsewhere, CI included, it
-is skipped::
+last two run nbgrader 0.9.6 itself: ``generate_assignment`` of every chapter (the release is the
+student edition plus the grade cells), then ``autograde`` of chapter 6 for three submissions (the
+solutions, the stubs, the solutions with one wrong answer). nbgrader is not one of the book's
+dependencies: those tests run where nbgrader is importable, or where ``NBGRADER_PYTHON`` names an
+interpreter that has it (and the book's runtime dependencies); elsewhere, CI included, they are
+skipped::
 
     python3 -m venv /tmp/nbg-venv
     /tmp/nbg-venv/bin/pip install nbgrader==0.9.6 torch numpy matplotlib tqdm ipywidgets torchinfo \\
@@ -147,21 +148,40 @@ def submissions(source: dict, release: dict) -> dict[str, dict]:
     return {"full": full, "stub": release, "wrong": wrong}
 
 
-def test_nbgrader_autogrades_solutions_stubs_and_one_wrong_answer(tmp_path: Path) -> None:
-    python = nbgrader_python()
-    name, course = CHAPTER.stem, tmp_path / "course"
-    source = source_of(CHAPTER)
-    (course / "source" / name).mkdir(parents=True)
-    (course / "source" / name / CHAPTER.name).write_text(json.dumps(source, indent=1, ensure_ascii=False))
+def grade_summary(nb: dict) -> list[tuple]:
+    """Each grade cell's id, points, lock and source."""
+    return [(meta(c)["grade_id"], meta(c)["points"], meta(c)["locked"], "".join(c["source"]))
+            for c in grade_cells(nb)]
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """nbgrader's interpreter and a course folder where every chapter of the book is released."""
+    python, course = nbgrader_python(), tmp_path_factory.mktemp("nbgrader") / "course"
+    for chapter in ei.book_chapters():
+        (course / "source" / chapter.stem).mkdir(parents=True)
+        text = json.dumps(source_of(chapter), indent=1, ensure_ascii=False)
+        (course / "source" / chapter.stem / chapter.name).write_text(text)
     (course / "nbgrader_config.py").write_text(
         "c = get_config()\nc.CourseDirectory.root = '.'\nc.Execute.timeout = 300\n")
-    run(python, course, "-m", "nbgrader", "generate_assignment", name, "--force")
-    release = json.loads((course / "release" / name / CHAPTER.name).read_text())
-    def tests(nb: dict) -> list[tuple]:
-        return [(meta(c)["grade_id"], meta(c)["points"], meta(c)["locked"], "".join(c["source"]))
-                for c in grade_cells(nb)]
+    every = "--CourseDirectory.assignment_id=*"  # all chapters in one run
+    run(python, course, "-m", "nbgrader", "generate_assignment", "--force", every)
+    return python, course
 
-    assert tests(release) == tests(source)  # released as written, read-only
+
+def test_every_chapter_releases_as_the_student_edition_plus_its_grade_cells(course: tuple[str, Path]) -> None:
+    for chapter in ei.book_chapters():
+        release = json.loads((course[1] / "release" / chapter.stem / chapter.name).read_text())
+        assert grade_summary(release) == grade_summary(source_of(chapter))  # released as written, read-only
+        student = se.student_notebook(json.loads(chapter.read_text()), chapter.name)
+        kept = ["".join(c["source"]) for c in release["cells"] if not meta(c).get("grade")]
+        assert kept == ["".join(c["source"]) for c in student["cells"]], chapter.name
+
+
+def test_nbgrader_autogrades_solutions_stubs_and_one_wrong_answer(course: tuple[str, Path]) -> None:
+    (python, course), name = course, CHAPTER.stem
+    source = source_of(CHAPTER)
+    release = json.loads((course / "release" / name / CHAPTER.name).read_text())
     for student, nb in submissions(source, release).items():
         (course / "submitted" / student / name).mkdir(parents=True)
         (course / "submitted" / student / name / CHAPTER.name).write_text(json.dumps(nb))
