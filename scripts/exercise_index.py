@@ -131,17 +131,22 @@ def collect(chapters: list[Path] | None = None) -> list[Exercise]:
         nb = json.loads(path.read_text())
         title = chapter_title(nb) or path.stem
         for cell in nb["cells"]:
-            if cell["cell_type"] != "markdown":
-                continue
-            lines = "".join(cell["source"]).split("\n")
-            for i, line in enumerate(lines):
-                match = EXERCISE_OPEN.match(line)
-                if not match:
-                    continue
-                closing = re.compile(re.escape(match["fence"][0]) + f"{{{len(match['fence'])},}}")
-                ends = (j for j in range(i + 1, len(lines)) if closing.fullmatch(lines[j].strip()))
-                end = next(ends, len(lines))
-                exercises.append(_exercise(path.name, title, line, lines[i + 1 : end]))
+            if cell["cell_type"] == "markdown":
+                exercises += cell_exercises("".join(cell["source"]), path.name, title)
+    return exercises
+
+
+def cell_exercises(source: str, chapter: str, title: str = "") -> list[Exercise]:
+    """The exercises declared in one markdown cell's ``source`` (of the notebook ``chapter``)."""
+    exercises, lines = [], source.split("\n")
+    for i, line in enumerate(lines):
+        match = EXERCISE_OPEN.match(line)
+        if not match:
+            continue
+        closing = re.compile(re.escape(match["fence"][0]) + f"{{{len(match['fence'])},}}")
+        ends = (j for j in range(i + 1, len(lines)) if closing.fullmatch(lines[j].strip()))
+        end = next(ends, len(lines))
+        exercises.append(_exercise(chapter, title, line, lines[i + 1 : end]))
     return exercises
 
 

@@ -46,13 +46,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from exercise_index import book_chapters
+from exercise_index import Exercise, book_chapters, cell_exercises
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
 OUT = ROOT / "_build" / "student"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")  # nbgrader's default Python stub
+POINTS = {1: 1, 2: 2, 3: 3}  # an autograder test's points by the exercise's difficulty (★ to ★★★)
 MARKER_WORDS = re.compile(r"\b(BEGIN|END) SOLUTION\b")
 FENCE_OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}|:{3,})\s*\{(?P<name>[\w-]+)\}")
 Notebook = dict[str, Any]
@@ -178,9 +179,66 @@ def nbgrader_source(nb: Notebook, name: str = "notebook") -> Notebook:
     """The notebook ready for ``nbgrader generate_assignment``: solution prose removed, markers kept.
 
     Cells with markers get nbgrader's "autograded answer" metadata (``solution: true``); nbgrader
-    itself then replaces the marked regions with the same stub as :func:`student_notebook`.
+    itself then replaces the marked regions with the same stub as :func:`student_notebook`. Every
+    coding exercise gets a read-only autograder test after its checker cell (:func:`add_grade_cells`).
     """
-    return _convert(nb, name, stub=False)
+    return add_grade_cells(_convert(nb, name, stub=False), name)
+
+
+def grade_cell(exercise: Exercise, check: str, answer: str, stem: str) -> dict[str, Any]:
+    """nbgrader's "autograder tests" cell for ``exercise``: calls the checker function ``check`` on
+    the learner's ``answer``, prints its verdict and fails unless it passed; read-only, worth
+    :data:`POINTS` of the exercise's difficulty."""
+    points = POINTS[exercise.difficulty]
+    grade_id = f"{stem}-test-{exercise.label}"
+    source = "\n".join([
+        f"# Autograder test (read-only): {exercise.label}, {points} point{'s' * (points != 1)}.",
+        f"from effnet_core.book.checkers import {check}",
+        "",
+        f"_grade = {check}({answer}, quiet=True)",
+        "print(_grade)",
+        'assert _grade, "not passed yet: the checker\'s message is printed above"',
+    ])
+    metadata = {"grade": True, "grade_id": grade_id, "locked": True, "points": points,
+                "schema_version": 3, "solution": False}
+    return {"cell_type": "code", "execution_count": None, "id": grade_id[-64:],
+            "metadata": {"nbgrader": metadata}, "outputs": [], "source": source}
+
+
+def _checker_call(cells: list[dict[str, Any]], check: str, where: str) -> tuple[int, str]:
+    """Index of the first code cell of ``cells`` that calls ``check(answer)``, and the answer's name;
+    the search stops at the next exercise."""
+    call = re.compile(rf"\b{re.escape(check)}\(\s*([A-Za-z_]\w*)\s*\)")
+    for index, cell in enumerate(cells):
+        source = _text(cell["source"])
+        if cell["cell_type"] == "markdown" and cell_exercises(source, where):
+            break
+        match = call.search(source) if cell["cell_type"] == "code" else None
+        if match:
+            return index, match[1]
+    raise ValueError(f"{where}: no code cell calls {check}(<answer>) before the next exercise")
+
+
+def add_grade_cells(nb: Notebook, name: str = "notebook") -> Notebook:
+    """Insert an autograder test (:func:`grade_cell`) after the checker cell of every coding exercise
+    of ``nb`` (an nbgrader source notebook); ``nb`` is modified and returned."""
+    from effnet_core.book.checkers import EXERCISES
+
+    cells, stem = nb["cells"], Path(name).stem
+    for index in range(len(cells) - 1, -1, -1):  # backwards: insertions leave earlier indices alone
+        if cells[index]["cell_type"] != "markdown":
+            continue
+        for exercise in reversed(cell_exercises(_text(cells[index]["source"]), name)):
+            where = f"{name}: exercise {exercise.label}"
+            if exercise.kind != "coding":
+                continue
+            if exercise.problems or exercise.checker not in EXERCISES:
+                raise ValueError(f"{where}: needs valid metadata and a registered checker, got "
+                                 f"{exercise.checker!r} ({'; '.join(exercise.problems) or 'unknown'})")
+            check = EXERCISES[exercise.checker].__name__
+            offset, answer = _checker_call(cells[index + 1 :], check, where)
+            cells.insert(index + offset + 2, grade_cell(exercise, check, answer, stem))
+    return nb
 
 
 def sha256(path: Path) -> str:

@@ -120,7 +120,7 @@ SYNTHETIC = notebook(
     cell("markdown", "Only solution prose in this cell, explaining the secret factor."),
     cell("code", "print(double(21))  # demonstration inside the solution"),
     cell("markdown", "```{solution-end}\n```\n\nNow run the checker."),
-    cell("code", "check(double)"),
+    cell("code", "check_linear_params(double)"),
     cell(
         "markdown",
         "````{solution} ex-test-double\n:class: dropdown\n\n```python\nreturn the_answer * 2\n```\n"
@@ -164,7 +164,7 @@ def test_student_notebook_removes_every_kind_of_solution() -> None:
     sources = ["".join(c["source"]) for c in student["cells"]]
     assert sources[0].startswith("Some prose.") and sources[0].endswith("Write `double(x)`.\n```")
     assert sources[1] == "def double(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n"
-    assert sources[2:] == ["Now run the checker.", "check(double)", "After the solution."]
+    assert sources[2:] == ["Now run the checker.", "check_linear_params(double)", "After the solution."]
     assert all(
         c["outputs"] == [] and c["execution_count"] is None for c in student["cells"] if "outputs" in c
     )
@@ -200,7 +200,7 @@ def test_broken_solution_spans_are_refused(cells: list[dict], message: str) -> N
 
 def test_nbgrader_source_keeps_markers_and_marks_solution_cells() -> None:
     source = se.nbgrader_source(SYNTHETIC, "synthetic.ipynb")
-    marked = [c for c in source["cells"] if "nbgrader" in c["metadata"]]
+    marked = [c for c in source["cells"] if c["metadata"].get("nbgrader", {}).get("solution")]
     assert len(marked) == 1 and "### BEGIN SOLUTION" in marked[0]["source"]
     assert marked[0]["metadata"]["nbgrader"] | {"grade_id": "x"} == {
         "grade": False,
