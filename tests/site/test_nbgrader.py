@@ -11,7 +11,7 @@ skipped::
 
     python3 -m venv /tmp/nbg-venv
     /tmp/nbg-venv/bin/pip install nbgrader==0.9.6 torch numpy matplotlib tqdm ipywidgets torchinfo \\
-        ipykernel myst-nb
+        ipykernel
     NBGRADER_PYTHON=/tmp/nbg-venv/bin/python pytest tests/site/test_nbgrader.py
 """
 
