@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from nbutils import CHAPTERS
 from torch import nn
 
 import effnet_core as ec
@@ -21,7 +22,6 @@ from effnet_core.book.checkers import (
     check_schedule_cost,
     check_stage_macs,
 )
-from nbutils import CHAPTERS
 
 # checker, chapter, name of the function the solution cell defines
 CHALLENGES = [
@@ -254,7 +254,8 @@ def _single(f, depth=None, width=None, resolution=None):
 MATCH_CORRECT = [
     lambda phi, a, b, g: _single((a * b**2 * g**2) ** phi),
     lambda phi, a, b, g: _single(ec.compound_multipliers(phi, a, b, g).flops_factor),
-    lambda phi, a, b, g: {k: np.float32(v) for k, v in _single(ec.flops_factor_per_phi(a, b, g) ** phi).items()},
+    lambda phi, a, b, g: {k: np.float32(v)
+                          for k, v in _single(ec.flops_factor_per_phi(a, b, g) ** phi).items()},
 ]
 MATCH_WRONG = [
     (lambda phi, a, b, g: _single((a * b * g) ** phi), "enter the FLOPs squared"),
@@ -297,7 +298,8 @@ def _trade_measured(c, t, size, kernel_size=3):
     blocks = [ec.MBConv(c, c, t, kernel_size, 1), ec.FusedMBConv(c, c, t, kernel_size, 1)]
     costs = [sum(x.macs for x in ec.layer_costs(_Wrapped(b, c), size)) for b in blocks]
     return {"mbconv_params": ec.count_params(blocks[0]), "mbconv_macs": costs[0],
-            "fused_params": ec.count_params(blocks[1]), "fused_macs": costs[1], "macs_ratio": costs[1] / costs[0]}
+            "fused_params": ec.count_params(blocks[1]), "fused_macs": costs[1],
+            "macs_ratio": costs[1] / costs[0]}
 
 
 TRADE_CORRECT = [_trade, _trade_measured,
