@@ -4,6 +4,7 @@ variants, and reject wrong answers, each with a message that says what is wrong.
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -19,13 +20,17 @@ from effnet_core.book.checkers import (
     check_matched_single,
     check_mbconv_macs,
     check_param_report,
+    check_roofline_point,
     check_schedule_cost,
     check_stage_macs,
+    check_swish_minimum,
 )
 
 # checker, chapter, name of the function the solution cell defines
 CHALLENGES = [
     (check_param_report, "00_how_this_book_works.ipynb", "param_report"),
+    (check_swish_minimum, "01_swish.ipynb", "swish_minimum"),
+    (check_roofline_point, "02_conv_cost.ipynb", "roofline_point"),
     (check_gate_report, "03_squeeze_excitation.ipynb", "gate_report"),
     (check_mbconv_macs, "04_mbconv.ipynb", "mbconv_macs"),
     (check_stage_macs, "05_efficientnet_b0.ipynb", "stage_macs"),
@@ -40,7 +45,7 @@ def solution_cell(notebook: str, name: str):
     cells = json.loads((CHAPTERS / notebook).read_text())["cells"]
     sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
     source = next(s for s in sources if f"def {name}(" in s and "### BEGIN SOLUTION" in s)
-    namespace = {"ec": ec, "torch": torch, "nn": nn}
+    namespace = {"ec": ec, "torch": torch, "nn": nn, "math": math}
     exec(compile(source, notebook, "exec"), namespace)  # noqa: S102
     return namespace[name]
 
@@ -363,3 +368,101 @@ def test_schedule_cost_correct(answer):
 @pytest.mark.parametrize(("answer", "message"), COST_WRONG)
 def test_schedule_cost_wrong(answer, message):
     fails(check_schedule_cost, answer, message)
+
+
+# chapter 01: swish_minimum(beta) -> {"x", "value"}
+def _bisect(beta, halvings=60, scale=True):
+    def slope(x):
+        s = 1 / (1 + math.exp(-x))
+        return s + x * s * (1 - s)
+
+    low, high = -5.0, -0.5
+    for _ in range(halvings):
+        mid = (low + high) / 2
+        low, high = (mid, high) if slope(mid) < 0 else (low, mid)
+    x = (low + high) / 2 / (beta if scale else 1)
+    return {"x": x, "value": x / (1 + math.exp(-beta * x))}
+
+
+def _newton(beta):
+    x = -1.0
+    for _ in range(50):
+        s = torch.sigmoid(torch.tensor(x, dtype=torch.float64))
+        grad = s + x * s * (1 - s)
+        curvature = s * (1 - s) * (2 + x * (1 - 2 * s))
+        x = (x - grad / curvature).item()
+    return {"x": x / beta, "value": x / beta * torch.sigmoid(torch.tensor(x, dtype=torch.float64)).item()}
+
+
+def _grid(beta):
+    xs = torch.linspace(-5, 0, 501, dtype=torch.float64) / beta
+    ys = xs * torch.sigmoid(beta * xs)
+    i = int(ys.argmin())
+    return {"x": xs[i].item(), "value": ys[i].item()}
+
+
+MIN_CORRECT = [_bisect, _newton, lambda beta: {k: np.float64(v) for k, v in _bisect(beta).items()}]
+MIN_WRONG = [
+    (lambda beta: _bisect(beta, scale=False), "moves with beta"),
+    (_grid, "a grid is not precise enough"),
+    (lambda beta: {**_bisect(beta), "value": _bisect(beta)["x"] + 1}, "is not swish_beta at your x"),
+    (lambda beta: {"x": -_bisect(beta)["x"], "value": -_bisect(beta)["x"] * torch.sigmoid(
+        torch.tensor(-beta * _bisect(beta)["x"], dtype=torch.float64)).item()}, "negative x"),
+    (lambda beta: _bisect(beta, halvings=3), "but the minimum is at"),
+    (lambda beta: _bisect(beta)["x"], "must return a dict"),
+]
+
+
+@pytest.mark.parametrize("answer", MIN_CORRECT)
+def test_swish_minimum_correct(answer):
+    passes(check_swish_minimum, answer)
+
+
+@pytest.mark.parametrize(("answer", "message"), MIN_WRONG)
+def test_swish_minimum_wrong(answer, message):
+    fails(check_swish_minimum, answer, message)
+
+
+# chapter 02: roofline_point(c_in, c_out, k, size, groups, batch, peak, bandwidth)
+def _point(c_in, c_out, k, size, groups, batch, peak, bandwidth, *, weights_per_image=False, numbers=False,
+           no_min=False, flip=False, no_groups=False, intensity=None):
+    weights = c_out * (c_in // (1 if no_groups else groups)) * k * k
+    macs = batch * size * size * weights
+    moved = (batch * (c_in + c_out) * size * size + weights * (batch if weights_per_image else 1))
+    moved *= 1 if numbers else 4
+    i = macs / moved if intensity is None else intensity
+    memory = bandwidth * i < peak
+    return {"macs": macs, "bytes": moved, "intensity": i,
+            "attainable": bandwidth * i if no_min else min(peak, bandwidth * i),
+            "bound": ("compute" if memory else "memory") if flip else ("memory" if memory else "compute")}
+
+
+def _point_from_core(c_in, c_out, k, size, groups, batch, peak, bandwidth):
+    macs = batch * ec.conv2d_macs(c_in, c_out, k, size, size, groups=groups)
+    moved = 4 * (batch * (c_in + c_out) * size * size + ec.conv2d_params(c_in, c_out, k, groups=groups))
+    roof = min(peak, bandwidth * macs / moved)
+    return {"macs": macs, "bytes": moved, "intensity": macs / moved, "attainable": roof,
+            "bound": "compute" if roof == peak else "memory"}
+
+
+ROOF_CORRECT = [_point, _point_from_core,
+                lambda *a: {k: (np.int64(v) if k in ("macs", "bytes") else v) for k, v in _point(*a).items()}]
+ROOF_WRONG = [
+    (lambda *a: _point(*a, weights_per_image=True), "ONCE for the whole batch"),
+    (lambda *a: _point(*a, numbers=True), "4 per float32"),
+    (lambda *a: _point(*a, no_min=True), "exceeds the peak"),
+    (lambda *a: _point(*a, flip=True), "-bound"),
+    (lambda *a: _point(*a, no_groups=True), "divide by groups"),
+    (lambda *a: _point(*a, intensity=1.0), "is not your macs / bytes"),
+    (lambda *a: {**_point(*a), "bound": "latency"}, "'memory' or 'compute'"),
+]
+
+
+@pytest.mark.parametrize("answer", ROOF_CORRECT)
+def test_roofline_point_correct(answer):
+    passes(check_roofline_point, answer)
+
+
+@pytest.mark.parametrize(("answer", "message"), ROOF_WRONG)
+def test_roofline_point_wrong(answer, message):
+    fails(check_roofline_point, answer, message)
