@@ -6,7 +6,9 @@ For every chapter notebook in ``_toc.yml`` (the instructor edition, with solutio
   ``raise NotImplementedError()`` at the marker's indentation -- exactly what nbgrader's
   ``generate_assignment`` writes, so the checkers report "not attempted";
 * everything inside a gated ``{solution-start}`` ... ``{solution-end}`` span is removed (the prose, and
-  code cells without markers), as is every ``{solution}`` directive;
+  code cells without markers), as is every ``{solution}`` directive -- except a self-check: an
+  ``{admonition}`` or ``{dropdown}`` titled "Check your answer" (the key points of a conceptual
+  exercise, collapsed) is kept wherever it stands, so the student can check an attempt, as on Kaggle Learn;
 * outputs and execution counts are cleared.
 
 The student notebooks go to ``_build/student/chapters/`` (no outputs: these are what students get).
@@ -56,6 +58,7 @@ STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")  # nbgrader's default
 POINTS = {1: 1, 2: 2, 3: 3}  # an autograder test's points by the exercise's difficulty (★ to ★★★)
 MARKER_WORDS = re.compile(r"\b(BEGIN|END) SOLUTION\b")
 FENCE_OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}|:{3,})\s*\{(?P<name>[\w-]+)\}")
+SELF_CHECK = re.compile(r"^ {0,3}(`{3,}|:{3,})\s*\{(admonition|dropdown)\}\s*Check your answer\b")
 Notebook = dict[str, Any]
 
 
@@ -106,7 +109,7 @@ def _directive_end(lines: list[str], start: int, fence: str) -> int:
 
 
 def strip_solution_markdown(source: str, in_span: bool, where: str = "cell") -> tuple[str, bool]:
-    """Remove solution directives and gated solution spans from one markdown cell.
+    """Remove solution directives and gated solution spans from one markdown cell; keep self-checks.
 
     ``in_span`` says whether the cell starts inside a ``solution-start``/``solution-end`` span;
     the returned flag says whether it ends inside one.
@@ -114,6 +117,11 @@ def strip_solution_markdown(source: str, in_span: bool, where: str = "cell") -> 
     lines, kept, i = source.split("\n"), [], 0
     while i < len(lines):
         match = FENCE_OPEN.match(lines[i])
+        if in_span and SELF_CHECK.match(lines[i]):  # a self-check stays, even inside a solution span
+            end = _directive_end(lines, i, match["fence"])
+            kept.extend(lines[i : end + 1])
+            i = end + 1
+            continue
         name = match["name"] if match else None
         if name in ("solution", "solution-start", "solution-end"):
             end = _directive_end(lines, i, match["fence"])

@@ -33,6 +33,8 @@ GATE = re.compile(r"^(?P<f>[`:]{3,})\s*\{(?P<name>solution-start|solution-end)\}
 SOLUTION_DIRECTIVE = re.compile(r"^(?P<f>[`:]{3,})\s*\{solution\}.*?^(?P=f)\s*$", re.M | re.S)
 SYNTAX = re.compile(r"^([`:]{3,}|:[\w-]+:|### (BEGIN|END) SOLUTION)")  # fences, options, markers
 REGION = re.compile(r"^[ \t]*### BEGIN SOLUTION[ \t]*\n.*?^[ \t]*### END SOLUTION[ \t]*$", re.M | re.S)
+SELF_CHECK = re.compile(r"^(?P<f>[`:]{3,})\s*\{(admonition|dropdown)\}\s*Check your answer.*?^(?P=f)\s*$",
+                        re.M | re.S)  # kept in the student edition, even inside a solution span
 
 
 def cell(kind: str, source: str, **extra: object) -> dict:
@@ -76,7 +78,8 @@ def solution_lines(nb: dict) -> list[str]:
             outside.append(REGION.sub("", source) if regions or not in_span else "")
             continue
         solution += [m[0] for m in SOLUTION_DIRECTIVE.finditer(source)]
-        source, start = SOLUTION_DIRECTIVE.sub("", source), 0
+        outside += [m[0] for m in SELF_CHECK.finditer(source)]
+        source, start = SELF_CHECK.sub("", SOLUTION_DIRECTIVE.sub("", source)), 0
         for m in GATE.finditer(source):
             (solution if in_span else outside).append(source[start : m.start()])
             in_span, start = m["name"] == "solution-start", m.end()
@@ -179,6 +182,66 @@ def test_student_notebook_removes_every_kind_of_solution() -> None:
     }
     assert set(solution_lines(SYNTHETIC)) == expected
     assert not [line for line in expected if words(line) in words(text_of(student))]
+
+
+CONCEPTUAL_MD = """```{exercise} Why two?
+:label: ex-test-why
+
+<!-- kind: conceptual, difficulty: 1, minutes: 5 -->
+Why does doubling need no parameter?
+```
+
+```{solution-start} ex-test-why
+:class: dropdown
+```
+
+%s
+
+The whole argument, which only the instructor edition shows in full.
+
+```{admonition} Hidden note
+:class: dropdown
+An instructor's remark that stays hidden from students.
+```
+
+```{solution-end}
+```"""
+SELF_CHECKS = (
+    "```{admonition} Check your answer\n:class: dropdown\n- The key point: the factor is fixed.\n```",
+    "````{dropdown} Check your answer (after trying)\n- The key point: the factor is fixed.\n````",
+    ":::{admonition} Check your answer\n:class: dropdown\n- The key point: the factor is fixed.\n:::",
+)
+
+
+@pytest.mark.parametrize("self_check", SELF_CHECKS)
+def test_a_self_check_survives_in_the_student_edition(self_check: str) -> None:
+    nb = notebook(cell("markdown", CONCEPTUAL_MD % self_check), cell("code", "check(double)"))
+    text = text_of(se.student_notebook(nb, "conceptual.ipynb"))
+    assert self_check in text and "Why does doubling need no parameter?" in text
+    assert "The whole argument" not in text and "instructor's remark" not in text
+    assert "solution-start" not in text and "solution-end" not in text
+    assert solution_lines(nb) == ["The whole argument, which only the instructor edition shows in full.",
+                                  "An instructor's remark that stays hidden from students."]
+    assert self_check in text_of(se.nbgrader_source(nb, "conceptual.ipynb"))
+
+
+def test_only_a_block_titled_check_your_answer_survives() -> None:
+    other = "```{admonition} Check the units\n:class: dropdown\n- Secret units.\n```"
+    student = se.student_notebook(notebook(cell("markdown", CONCEPTUAL_MD % other)), "other.ipynb")
+    assert "Secret units" not in text_of(student)
+    unclosed = CONCEPTUAL_MD.split("%s")[0] + "```{admonition} Check your answer\n- never closed"
+    with pytest.raises(ValueError, match="never closed"):
+        se.student_notebook(notebook(cell("markdown", unclosed)), "unclosed.ipynb")
+
+
+@pytest.mark.parametrize("chapter", BOOK, ids=lambda p: p.stem)
+def test_every_conceptual_exercise_keeps_a_self_check(chapter: Path) -> None:
+    student = text_of(se.student_notebook(json.loads(chapter.read_text()), chapter.name))
+    labels = [ex.label for ex in ei.collect([chapter]) if ex.kind == "conceptual"]
+    parts = re.split(r"^:label: (ex-[\w-]+)$", student, flags=re.M)
+    following = dict(zip(parts[1::2], parts[2::2], strict=True))  # label -> the text up to the next one
+    for label in labels:
+        assert SELF_CHECK.search(following[label]), f"{chapter.name}: {label} has no 'Check your answer'"
 
 
 @pytest.mark.parametrize(

@@ -105,3 +105,17 @@ def transplant(reference: nn.Module, learner: nn.Module, seed: int) -> list[tupl
         with torch.no_grad():
             t.copy_(values[key].reshape(t.shape))
     return unknown
+
+
+def measured_cost(block: nn.Module, x: torch.Tensor) -> tuple[int, int]:
+    """(parameters, MACs) of ``block`` measured on ``x``: every Conv2d and Linear that runs, by its
+    output shape (the ★★★ exercises of the chapters "MBConv" and "EfficientNetV2")."""
+    macs = 0
+    for call in trace(block, x):
+        module, out = call.module, call.out
+        if isinstance(module, nn.Conv2d):
+            per_output = module.in_channels // module.groups * math.prod(module.kernel_size)
+            macs += out.numel() // out.shape[0] * per_output
+        elif isinstance(module, nn.Linear):
+            macs += module.in_features * module.out_features
+    return sum(p.numel() for p in block.parameters()), macs

@@ -9,7 +9,9 @@ from collections.abc import Callable
 import numpy as np
 
 from ...configs import B0_STAGES
+from ...counting import stage_breakdown
 from ...layers import MBConv
+from ...model import efficientnet_b0
 from ...scaling import make_divisible
 from ._core import close, exercise, expect, integer, number
 
@@ -171,3 +173,51 @@ def check_feature_sizes(feature_sizes: Callable[[int], list[int]]) -> str:
                f"feature_sizes({size}): the stem convolution has stride 2 too.")
         expect(False, f"feature_sizes({size}) gave {got}, expected {want}.")
     return "your sizes match Table 1's resolution column, including odd sizes."
+
+
+STAGE_SIZES = (224, 240, 300, 97)
+
+
+@exercise(
+    "b0-stage-macs",
+    hints=[
+        "Walk B0_STAGES in order, tracking the channels and the side of the feature map; the stem "
+        "halves the side first (ceil(size / 2)).",
+        "Only the FIRST block of a stage has the stage's stride and its input channels; the other "
+        "repeats are stride 1 from out_channels to out_channels.",
+        "ec.block_cost(stage, in_channels, stride, size) gives (params, MACs) of one block; the side "
+        "after a stride-s block is ceil(size / s).",
+    ],
+)
+def check_stage_macs(stage_macs: Callable[[int], list[int]]) -> str:
+    """Check ``stage_macs(image_size)``: the MACs of each of B0's 7 MBConv stages (★★★)."""
+    expect(callable(stage_macs), "pass your function itself, e.g. check(stage_macs).")
+    model = efficientnet_b0()
+    for size in STAGE_SIZES:
+        got = stage_macs(size)
+        expect(isinstance(got, list | tuple), f"stage_macs({size}) must return a list, got "
+                                              f"{type(got).__name__}.")
+        expect(len(got) == len(B0_STAGES), f"stage_macs({size}) must return one number per MBConv stage "
+                                           f"({len(B0_STAGES)}), got {len(got)}: no stem, head, classifier.")
+        got = [integer(v, f"stage_macs({size})[{i}]") for i, v in enumerate(got)]
+        rows = [r for r in stage_breakdown(model, size) if str(r["part"]).startswith("stage")]
+        want = [int(r["macs"]) for r in rows]
+        sides = [-(-size // 2)]
+        for cfg in B0_STAGES:
+            sides.append(-(-sides[-1] // cfg.stride))
+        for i, (g, w) in enumerate(zip(got, want, strict=True)):
+            if g == w:
+                continue
+            cfg = B0_STAGES[i]
+            odd = any(side % 2 for side in sides[: i + 1])
+            expect(not (cfg.num_layers > 1 and g > w * 1.2),
+                   f"stage {i + 1} at {size} px: {g:,} is too much; did every repeat get the stride and "
+                   "the input side of the first block? Only the first block downsamples.")
+            expect(not (cfg.num_layers > 1 and g < w * 0.8),
+                   f"stage {i + 1} at {size} px: {g:,} is too little; count all {cfg.num_layers} repeats.")
+            expect(not odd, f"stage {i + 1} at {size} px: {g:,}, expected {w:,}. The side before it is "
+                            f"{sides[i]} ({sides[:i + 1]} so far): a stride-2 conv with 'same' padding "
+                            "gives ceil(n / 2), not n // 2.")
+            expect(False, f"stage {i + 1} at {size} px: {g:,}, expected {w:,} (measured on "
+                          "effnet_core.efficientnet_b0).")
+    return "all 7 stages match the measured B0 at 224, 240, 300 and an odd 97 px."

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from ._core import exercise, expect, integer
+from ._core import close, exercise, expect, integer, number
 
 # (c_in, c_out, k, groups, bias): standard, depthwise, pointwise, grouped, with and without bias.
 PARAM_CASES = ((16, 32, 3, 1, False), (32, 32, 3, 32, False), (24, 144, 1, 1, False),
@@ -114,3 +114,61 @@ def check_conv_macs(conv_macs: Callable[..., int]) -> str:
                f"{call}: the layer has no bias; count only the multiply-accumulates of the weights.")
         expect(False, f"{call} gave {got}, expected {want}.")
     return "your MAC count is right for standard, depthwise, pointwise and strided layers."
+
+
+# (c_in, c_out, k, size, groups, batch, peak MACs/s, bandwidth bytes/s)
+ROOF_CASES = ((32, 32, 3, 56, 32, 1, 50e9, 20e9), (32, 32, 3, 56, 1, 16, 50e9, 20e9),
+              (512, 512, 1, 7, 1, 1, 50e9, 20e9), (512, 512, 1, 7, 1, 256, 50e9, 20e9),
+              (96, 96, 5, 28, 96, 8, 400e12, 3e12), (64, 128, 3, 14, 1, 4, 400e12, 3e12))
+ROOF_KEYS = ("macs", "bytes", "intensity", "attainable", "bound")
+
+
+def _roof(c_in: int, c_out: int, k: int, size: int, groups: int, batch: int) -> tuple[int, int]:
+    weights = c_out * (c_in // groups) * k * k
+    return batch * size * size * weights, 4 * (batch * (c_in + c_out) * size * size + weights)
+
+
+@exercise(
+    "conv-roofline-point",
+    hints=[
+        "MACs: every output value of every image needs (c_in / groups) * k * k multiply-adds.",
+        "Bytes (float32, 4 each): the batch's input and output, and the weights ONCE for the whole batch.",
+        "attainable = min(peak, bandwidth * intensity); the layer is memory-bound when "
+        "bandwidth * intensity < peak.",
+    ],
+)
+def check_roofline_point(roofline_point: Callable[..., dict]) -> str:
+    """Check ``roofline_point(c_in, c_out, k, size, groups, batch, peak, bandwidth)`` for a stride-1
+    'same' convolution (chapter "The cost of a convolution", ★★★)."""
+    expect(callable(roofline_point), "pass your function itself, e.g. check(roofline_point).")
+    for c_in, c_out, k, size, groups, batch, peak, bandwidth in ROOF_CASES:
+        case = f"roofline_point({c_in}, {c_out}, {k}, {size}, groups={groups}, batch={batch})"
+        report = roofline_point(c_in, c_out, k, size, groups, batch, peak, bandwidth)
+        expect(isinstance(report, dict), f"{case} must return a dict, got {type(report).__name__}.")
+        expect(set(report) == set(ROOF_KEYS), f"{case}: the dict needs exactly the keys {list(ROOF_KEYS)}, "
+                                              f"got {sorted(report)}.")
+        macs, moved = integer(report["macs"], f"{case}['macs']"), integer(report["bytes"], f"{case}['bytes']")
+        intensity = number(report["intensity"], f"{case}['intensity']")
+        attainable = number(report["attainable"], f"{case}['attainable']")
+        want_macs, want_bytes = _roof(c_in, c_out, k, size, groups, batch)
+        expect(close(intensity, macs / max(moved, 1)), f"{case}: intensity {intensity:.4f} is not your "
+                                                       f"macs / bytes ({macs / max(moved, 1):.4f}).")
+        expect(groups == 1 or macs != want_macs * groups,
+               f"{case}: a grouped conv's filters see c_in / groups channels; divide by groups.")
+        expect(macs == want_macs, f"{case}: macs is {macs:,}, expected {want_macs:,}.")
+        weights = c_out * (c_in // groups) * k * k
+        expect(batch == 1 or moved != want_bytes + 4 * (batch - 1) * weights,
+               f"{case}: the weights are loaded ONCE for the whole batch, not once per image.")
+        expect(moved != want_bytes // 4, f"{case}: count bytes, 4 per float32 number, not numbers.")
+        expect(moved == want_bytes, f"{case}: bytes is {moved:,}, expected {want_bytes:,}.")
+        expect(attainable <= peak * (1 + 1e-9), f"{case}: attainable {attainable:.3g} exceeds the peak "
+                                                f"{peak:.3g}: the roof is min(peak, bandwidth * I).")
+        expect(close(attainable, min(peak, bandwidth * intensity)),
+               f"{case}: attainable {attainable:.4g} is not min(peak, bandwidth * intensity).")
+        bound = "memory" if bandwidth * intensity < peak else "compute"
+        expect(report["bound"] in ("memory", "compute"), f"{case}: bound must be 'memory' or 'compute', "
+                                                        f"got {report['bound']!r}.")
+        expect(report["bound"] == bound, f"{case}: intensity {intensity:.2f} is "
+                                         f"{'below' if bound == 'memory' else 'above'} the ridge "
+                                         f"{peak / bandwidth:.1f}, so the layer is {bound}-bound.")
+    return "MACs, bytes, intensity, roof and verdict are right for depthwise, pointwise and standard layers."

@@ -15,12 +15,14 @@ by tensor shape (see :mod:`._blocks`), whatever the names or the registration or
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
 from ...layers import MBConv
-from ._blocks import Call, build, run, spatial_size, trace, transplant
-from ._core import CheckFailed, exercise, expect
+from ._blocks import Call, build, measured_cost, run, spatial_size, trace, transplant
+from ._core import CheckFailed, exercise, expect, integer
 
 # in, out, expand, kernel, stride
 RESIDUAL = (16, 16, 6, 3, 1)
@@ -242,3 +244,44 @@ def _compare_with_reference(cls: type, cfg: tuple[int, ...]) -> None:
         "after the projection), the order conv -> BatchNorm -> SiLU, and the SE width, "
         "max(1, int(0.25 * in_channels)).",
     )
+
+
+MACS_CASES = ((16, 16, 1, 3, 1, 28), (16, 24, 6, 3, 2, 56), (24, 24, 6, 5, 1, 14), (40, 80, 6, 3, 2, 15),
+              (8, 16, 4, 5, 2, 9), (112, 192, 6, 5, 2, 14))
+
+
+@exercise(
+    "mbconv-macs",
+    hints=[
+        "Follow the block: expand 1x1 (skipped when the expanded width equals c_in), depthwise kxk "
+        "(carries the stride), SE (two 1x1 convs on a 1x1 map), project 1x1.",
+        "After the depthwise conv the map is ceil(size / stride) on a side; the projection works there.",
+        "A depthwise kxk conv does k*k MACs per output value; the SE convs do e*s and s*e MACs, "
+        "s = max(1, int(c_in * 0.25)), e = ec.make_divisible(c_in * expand_ratio, 8).",
+    ],
+)
+def check_mbconv_macs(mbconv_macs: Callable[..., int]) -> str:
+    """Check ``mbconv_macs(c_in, c_out, expand_ratio, kernel_size, stride, size)`` against the MACs
+    measured on :class:`effnet_core.MBConv` (chapter "MBConv", ★★★)."""
+    expect(callable(mbconv_macs), "pass your function itself, e.g. check(mbconv_macs).")
+    for c_in, c_out, expand, k, stride, size in MACS_CASES:
+        case = f"mbconv_macs({c_in}, {c_out}, {expand}, {k}, {stride}, {size})"
+        got = integer(mbconv_macs(c_in, c_out, expand, k, stride, size), case)
+        block = MBConv(c_in, c_out, expand, k, stride).eval()
+        want = measured_cost(block, torch.zeros(1, c_in, size, size))[1]
+        if got == want:
+            continue
+        e, out = block.expanded_channels, -(-size // stride)
+        s = max(1, int(c_in * 0.25))
+        expect(got != want - 2 * e * s, f"{case}: the SE convolutions are missing ({2 * e * s} MACs).")
+        full = (e * k * k * out * out) * (e - 1)
+        expect(got != want + full, f"{case}: the depthwise conv gives each channel its OWN k x k filter; "
+                                   "you counted a full convolution (e input channels per output).")
+        extra = (e * k * k + e * c_out) * (size * size - out * out)
+        expect(stride == 1 or got != want + extra,
+               f"{case}: the depthwise conv carries the stride: it and the projection run on a "
+               f"{out}x{out} map, not {size}x{size}.")
+        expect(e != c_in or got != want + c_in * e * size * size,
+               f"{case}: with expand_ratio 1 there is no expansion conv.")
+        expect(False, f"{case} gave {got:,}, measured {want:,} on effnet_core.MBConv.")
+    return "your MACs match the measured MBConv for every width, kernel, stride and odd size tried."

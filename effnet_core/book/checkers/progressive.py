@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 
 import torch
 import torch.fx
 from torch import nn
 
 from ...layers import FusedMBConv, MBConv
-from ._core import close, exercise, expect, number, tensor
+from ...progressive import ProgressiveSchedule
+from ._core import close, exercise, expect, integer, number, tensor
 
 
 @exercise(
@@ -216,3 +218,46 @@ def _check_residual(model: nn.Module) -> None:
             or (node.op == "call_method" and node.target in ("add", "add_"))]
     expect(bool(adds), "the network has no residual connection (no addition of a block's input to its "
                        "output): build basic residual blocks, out = relu(F(x) + x).")
+
+
+COST_CASES = ((ProgressiveSchedule(), 8), (ProgressiveSchedule(), 3), (ProgressiveSchedule(num_stages=3), 10),
+              (ProgressiveSchedule(min_size=128, max_size=300, size_multiple=8), 12),
+              (ProgressiveSchedule(num_stages=1), 5))
+
+
+@exercise(
+    "progressive-schedule-cost",
+    hints=[
+        "schedule.stage_for_epoch(epoch, epochs).image_size is the size of each epoch.",
+        "A convolutional network's work per image grows with the number of pixels: size squared.",
+        "relative_cost = mean over epochs of (size / schedule.max_size) ** 2; a fixed schedule gives 1.",
+    ],
+)
+def check_schedule_cost(schedule_cost: Callable[[ProgressiveSchedule, int], dict]) -> str:
+    """Check ``schedule_cost(schedule, epochs)`` -> {"sizes", "relative_cost"}: the compute of a
+    progressive run relative to training every epoch at the final size (★★★)."""
+    expect(callable(schedule_cost), "pass your function itself, e.g. check(schedule_cost).")
+    for schedule, epochs in COST_CASES:
+        case = (f"schedule_cost(ProgressiveSchedule(num_stages={schedule.num_stages}, min_size="
+                f"{schedule.min_size}, max_size={schedule.max_size}), epochs={epochs})")
+        report = schedule_cost(schedule, epochs)
+        expect(isinstance(report, dict), f"{case} must return a dict, got {type(report).__name__}.")
+        expect(set(report) == {"sizes", "relative_cost"},
+               f"{case}: the dict needs exactly the keys ['relative_cost', 'sizes'], got {sorted(report)}.")
+        sizes = report["sizes"]
+        expect(isinstance(sizes, list | tuple), f"{case}: sizes must be a list, got {type(sizes).__name__}.")
+        expect(len(sizes) == epochs, f"{case}: one size per EPOCH ({epochs}), got {len(sizes)}.")
+        sizes = [integer(s, f"{case}['sizes'][{i}]") for i, s in enumerate(sizes)]
+        want = [schedule.stage_for_epoch(e, epochs).image_size for e in range(epochs)]
+        expect(sizes == want, f"{case}: sizes {sizes} are not the schedule's {want}; use stage_for_epoch.")
+        cost = number(report["relative_cost"], f"{case}['relative_cost']")
+        expect(0 < cost <= 1 + 1e-9, f"{case}: relative_cost {cost:.4f} is not in (0, 1]: no epoch is "
+                                     "bigger than the final size.")
+        expect(not close(cost, sum(sizes) / (epochs * schedule.max_size)) or schedule.num_stages == 1,
+               f"{case}: the cost grows with the number of PIXELS, size squared, not with the side.")
+        want_cost = sum((s / schedule.max_size) ** 2 for s in sizes) / epochs
+        expect(not close(cost, want_cost * schedule.max_size**2 / schedule.min_size**2),
+               f"{case}: compare with the FIXED run at max_size, not min_size.")
+        expect(close(cost, want_cost), f"{case}: relative_cost is {cost:.5f}; your own sizes give "
+                                       f"{want_cost:.5f} = mean((size / max_size)^2).")
+    return "sizes per epoch and the relative cost match, including fewer epochs than stages."

@@ -170,3 +170,46 @@ def check_predict_macs(predict_macs: Callable[..., float]) -> str:
                f"{case}: use the resolution RATIO resolution / base_resolution, not the pixels.")
         expect(False, f"{case} gave {got:,.0f}, expected {want:,.0f}.")
     return "your prediction is B0's MACs times d * w**2 * (r / r0)**2."
+
+
+MATCH_CASES = ((1.0, PAPER_ALPHA, PAPER_BETA, PAPER_GAMMA), (3.0, PAPER_ALPHA, PAPER_BETA, PAPER_GAMMA),
+               (2.0, 1.4, 1.2, 1.1), (0.5, 1.1, 1.3, 1.2))
+MATCH_KEYS = ("flops_factor", "depth", "width", "resolution")
+
+
+@exercise(
+    "scaling-matched-single",
+    hints=[
+        "Compound scaling at phi multiplies the FLOPs by (alpha * beta**2 * gamma**2) ** phi.",
+        "FLOPs grow linearly with depth but with the SQUARE of width and of resolution.",
+        "depth = flops_factor; width = resolution = flops_factor ** 0.5.",
+    ],
+)
+def check_matched_single(matched_single: Callable[..., dict]) -> str:
+    """Check ``matched_single(phi, alpha, beta, gamma)``: the single-dimension multipliers that cost the
+    same FLOPs as compound scaling at ``phi`` (chapter "Compound scaling", ★★★)."""
+    expect(callable(matched_single), "pass your function itself, e.g. check(matched_single).")
+    for phi, alpha, beta, gamma in MATCH_CASES:
+        case = f"matched_single({phi}, {alpha}, {beta}, {gamma})"
+        report = matched_single(phi, alpha, beta, gamma)
+        expect(isinstance(report, dict), f"{case} must return a dict, got {type(report).__name__}.")
+        expect(set(report) == set(MATCH_KEYS), f"{case}: the dict needs exactly the keys {list(MATCH_KEYS)}, "
+                                               f"got {sorted(report)}.")
+        got = {key: number(report[key], f"{case}[{key!r}]") for key in MATCH_KEYS}
+        want = (alpha * beta**2 * gamma**2) ** phi
+        expect(not close(got["flops_factor"], alpha**phi * beta**phi * gamma**phi),
+               f"{case}: width and resolution enter the FLOPs squared: (alpha * beta^2 * gamma^2)^phi.")
+        expect(close(got["flops_factor"], want), f"{case}: flops_factor is {got['flops_factor']:.5f}, "
+                                                 f"expected {want:.5f}.")
+        for key in ("width", "resolution"):
+            expect(not close(got[key], want) or close(want, 1.0),
+                   f"{case}: {key} x{got[key]:.4f} alone would multiply the FLOPs by its SQUARE, "
+                   f"{got[key] ** 2:.4f}, not {want:.4f}.")
+        expect(not close(got["width"], beta**phi) or close(beta**phi, want**0.5),
+               f"{case}: width is the compound width beta^phi; the question is the width that ALONE costs "
+               "as much as the whole compound step.")
+        for key, power in (("depth", 1), ("width", 2), ("resolution", 2)):
+            expect(close(got[key] ** power, got["flops_factor"]),
+                   f"{case}: {key} x{got[key]:.4f} costs {got[key] ** power:.4f} times the FLOPs, not the "
+                   f"flops_factor {got['flops_factor']:.4f} you report.")
+    return "each single dimension costs the compound step's FLOPs: depth x f, width and resolution x sqrt(f)."

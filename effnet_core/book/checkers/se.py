@@ -10,12 +10,14 @@ so the names, the registration order and ``nn.Linear`` vs 1x1 convolutions do no
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
 from ...layers import SqueezeExcitation, se_squeeze_channels
 from ._blocks import build, transplant
-from ._core import exercise, expect, tensor
+from ._core import close, exercise, expect, number, tensor
 
 # (channels the SE acts on, block input channels, se_ratio): expand-6 blocks of B0, an expand-1 block,
 # a block so narrow that max(1, ...) matters, and other ratios.
@@ -138,3 +140,64 @@ def _compare_with_reference(se: nn.Module, channels: int, squeeze: int, x: torch
         "act = SiLU and act = ReLU. Check the order: mean, first map, activation, second map, "
         "sigmoid, multiply.",
     )
+
+
+GATE_KEYS = ("gates", "mean", "min", "max", "image_spread")
+
+
+def _gate_case(seed: int, channels: int, images: int) -> tuple[SqueezeExcitation, torch.Tensor]:
+    torch.manual_seed(seed)
+    se = SqueezeExcitation(channels, max(1, channels // 4)).eval()
+    with torch.no_grad():
+        for p in se.parameters():
+            p.mul_(3.0)  # spread the gates over (0, 1)
+    return se, torch.randn(images, channels, 5, 5) + torch.randn(images, channels, 1, 1)
+
+
+@exercise(
+    "se-gate-report",
+    hints=[
+        "se.channel_weights(x) gives the gates with shape (N, C, 1, 1); flatten them to (N, C).",
+        "mean, min and max are over every gate of the batch; image_spread is the standard deviation "
+        "of each channel's gate ACROSS THE IMAGES (dim 0), then averaged over the channels.",
+        "gates = se.channel_weights(x).flatten(1); image_spread = gates.std(dim=0).mean().",
+    ],
+)
+def check_gate_report(gate_report: Callable[[nn.Module, torch.Tensor], dict]) -> str:
+    """Check ``gate_report(se, x)``, a measurement of what an SE layer does to a batch (★★★)."""
+    expect(callable(gate_report), "pass your function itself, e.g. check(gate_report).")
+    for seed, channels, images in ((0, 16, 8), (1, 40, 5), (2, 8, 12)):
+        se, x = _gate_case(seed, channels, images)
+        case = f"an SE layer on {channels} channels and a batch of {images} images"
+        with torch.no_grad():
+            report = gate_report(se, x)
+            want = se.channel_weights(x).flatten(1)
+        expect(isinstance(report, dict), f"gate_report must return a dict, got {type(report).__name__}.")
+        expect(set(report) == set(GATE_KEYS), f"the report needs exactly the keys {list(GATE_KEYS)}, "
+                                              f"got {sorted(report)}.")
+        gates = tensor(report["gates"], "report['gates']").detach().double()
+        expect(tuple(gates.shape) == (images, channels),
+               f"for {case}: gates must have shape (N, C) = {(images, channels)}, got {tuple(gates.shape)} "
+               "(flatten the (N, C, 1, 1) gates).")
+        expect(bool(((gates > 0) & (gates < 1)).all()),
+               f"for {case}: some gates lie outside (0, 1): take them after the sigmoid.")
+        expect(not torch.allclose(gates.sum(1), torch.ones(images, dtype=gates.dtype), atol=1e-4),
+               f"for {case}: your gates sum to 1 over the channels, a softmax: SE gates each channel "
+               "independently with a sigmoid.")
+        expect(torch.allclose(gates, want.double(), atol=1e-5),
+               f"for {case}: the gates are not the layer's se.channel_weights(x), one per image and channel.")
+        stats = {key: number(report[key], f"report[{key!r}]") for key in GATE_KEYS[1:]}
+        expect(stats["min"] <= stats["mean"] <= stats["max"],
+               f"for {case}: min <= mean <= max does not hold ({stats['min']:.4f}, {stats['mean']:.4f}, "
+               f"{stats['max']:.4f}).")
+        for key, value in (("mean", want.mean()), ("min", want.min()), ("max", want.max())):
+            expect(close(stats[key], value.item(), 1e-4), f"for {case}: {key} is {stats[key]:.5f}, "
+                                                          f"expected {value.item():.5f} over all gates.")
+        spreads = [want.std(dim=0, correction=c).mean().item() for c in (0, 1)]
+        across = want.std(dim=1).mean().item()
+        expect(not close(stats["image_spread"], across, 1e-4),
+               f"for {case}: image_spread is the spread across IMAGES (dim 0), you took it across channels.")
+        expect(any(close(stats["image_spread"], s, 1e-4) for s in spreads),
+               f"for {case}: image_spread is {stats['image_spread']:.5f}, expected {spreads[1]:.5f} (the std "
+               "over the images of each channel's gate, averaged over channels).")
+    return "your report matches the layer's gates and their statistics, per image and per channel."

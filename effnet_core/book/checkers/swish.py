@@ -8,12 +8,13 @@ a missing chain-rule factor, ...) and says which one it looks like.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
 
 from ...activations import swish as reference_swish
-from ._core import CheckFailed, exercise, expect
+from ._core import CheckFailed, close, exercise, expect, number
 
 X = torch.linspace(-6.0, 6.0, 241, dtype=torch.float64)
 BETAS = (1.0, 2.0, 0.5, 0.0, 10.0)
@@ -146,3 +147,51 @@ def check_swish_grad(swish_grad: Callable[..., torch.Tensor]) -> str:
                "and not 1 - sigma(u).")
         expect(False, f"swish_grad(x, beta={beta:g}) is wrong: {_worst(got, want)}.")
     return "your closed-form derivative matches autograd for every beta tried."
+
+
+def _true_minimum(beta: float) -> float:
+    """Where swish_beta is smallest: the root of its derivative, by bisection in float64."""
+    def slope(x: float) -> float:
+        s = 1.0 / (1.0 + math.exp(-beta * x))
+        return s + beta * x * s * (1.0 - s)
+
+    low, high = -5.0 / beta, -0.5 / beta  # slope(low) < 0 < slope(high)
+    for _ in range(200):
+        mid = (low + high) / 2
+        low, high = (mid, high) if slope(mid) < 0 else (low, mid)
+    return (low + high) / 2
+
+
+MIN_BETAS = (1.0, 2.0, 0.5, 10.0, 3.3)
+
+
+@exercise(
+    "swish-minimum",
+    hints=[
+        "At the minimum the derivative is zero; the derivative is negative to the left of it and "
+        "positive to the right, so bisection on the derivative finds it.",
+        "Find x* for beta = 1 first; eq-swish-scaling moves it to x* / beta for other betas.",
+        "Bisection on [-5, -0.5] for 1 + x (1 - sigmoid(x)) = 0, 60 halvings; value = x * sigmoid(beta x).",
+    ],
+)
+def check_swish_minimum(swish_minimum: Callable[[float], dict]) -> str:
+    """Check ``swish_minimum(beta)`` -> {"x", "value"}: where swish_beta is smallest (★★★)."""
+    expect(callable(swish_minimum), "pass your function itself, e.g. check(swish_minimum).")
+    x_one = _true_minimum(1.0)
+    for beta in MIN_BETAS:
+        report = swish_minimum(beta)
+        expect(isinstance(report, dict), f"swish_minimum must return a dict, got {type(report).__name__}.")
+        expect(set(report) == {"x", "value"}, f"the dict needs exactly the keys ['value', 'x'], got "
+                                              f"{sorted(report)}.")
+        x, value = number(report["x"], "report['x']"), number(report["value"], "report['value']")
+        want = _true_minimum(beta)
+        expect(close(value, x / (1.0 + math.exp(-beta * x)), 1e-6),
+               f"beta={beta}: your value {value:.6f} is not swish_beta at your x ({x:.6f}).")
+        expect(x < 0, f"beta={beta}: Swish increases for x > 0; its minimum is at a negative x, not {x:.4f}.")
+        expect(beta == 1.0 or not close(x, x_one, 1e-6),
+               f"beta={beta}: the minimum moves with beta: swish_beta(x) = swish_1(beta x) / beta.")
+        expect(not (abs(x - want) < 0.02 and not close(x, want, 1e-6)),
+               f"beta={beta}: x = {x:.6f} is close but not the minimum ({want:.6f} to 6 digits): a grid is "
+               "not precise enough; solve derivative = 0 (bisection or Newton).")
+        expect(close(x, want, 1e-6), f"beta={beta}: x = {x:.6f}, but the minimum is at {want:.6f}.")
+    return "the minimum and its value are right to 6 digits for every beta, and move as x*/beta."

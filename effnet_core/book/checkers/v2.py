@@ -12,10 +12,10 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from ...layers import FusedMBConv
+from ...layers import FusedMBConv, MBConv
 from ...training_cost import conv_intensity
-from ._blocks import build, spatial_size, trace, transplant
-from ._core import close, exercise, expect, number, tensor
+from ._blocks import build, measured_cost, spatial_size, trace, transplant
+from ._core import close, exercise, expect, integer, number, tensor
 
 # (in_channels, out_channels, expand_ratio, kernel_size, stride). The blocks without a residual
 # (stride 2 with in == out, stride 1 with in != out) come last: a residual there crashes or adds a
@@ -230,3 +230,47 @@ def check_conv_intensity(fn: Callable[..., float]) -> str:
             expect(not close(got, value), f"for {case}: {message}")
         expect(False, f"for {case} you return {got:.4g} MACs/byte, expected {want:.4g}.")
     return "your intensities match for 1x1, depthwise and strided convolutions."
+
+
+TRADE_CASES = ((24, 4, 56, 3), (48, 4, 28, 3), (64, 4, 28, 3), (128, 4, 14, 3), (32, 1, 20, 5), (16, 6, 9, 3))
+TRADE_KEYS = ("mbconv_params", "mbconv_macs", "fused_params", "fused_macs", "macs_ratio")
+
+
+@exercise(
+    "v2-fused-tradeoff",
+    hints=[
+        "Build ec.MBConv(c, c, expand_ratio, kernel_size, 1) and ec.FusedMBConv(c, c, expand_ratio, "
+        "kernel_size, 1); count parameters with ec.count_params.",
+        "The blocks take c channels, not 3: count the MACs with forward hooks on every Conv2d during "
+        "block(torch.zeros(1, c, size, size)), or by formula, layer by layer.",
+        "A Conv2d does out_channels * H_out * W_out * (in_channels / groups) * k * k MACs; "
+        "macs_ratio = fused_macs / mbconv_macs.",
+    ],
+)
+def check_fused_tradeoff(fused_vs_mbconv: Callable[..., dict]) -> str:
+    """Check ``fused_vs_mbconv(c, expand_ratio, size, kernel_size=3)``: parameters and MACs of a
+    stride-1 MBConv and Fused-MBConv of width ``c`` (chapter "EfficientNetV2", ★★★)."""
+    expect(callable(fused_vs_mbconv), "pass your function itself, e.g. check(fused_vs_mbconv).")
+    for c, expand, size, k in TRADE_CASES:
+        case = f"fused_vs_mbconv({c}, {expand}, {size}, kernel_size={k})"
+        report = fused_vs_mbconv(c, expand, size, kernel_size=k)
+        expect(isinstance(report, dict), f"{case} must return a dict, got {type(report).__name__}.")
+        expect(set(report) == set(TRADE_KEYS), f"{case}: the dict needs exactly the keys {list(TRADE_KEYS)}, "
+                                               f"got {sorted(report)}.")
+        got = {key: integer(report[key], f"{case}[{key!r}]") for key in TRADE_KEYS[:4]}
+        ratio = number(report["macs_ratio"], f"{case}['macs_ratio']")
+        x = torch.zeros(1, c, size, size)
+        want_m = measured_cost(MBConv(c, c, expand, k, 1).eval(), x)
+        want_f = measured_cost(FusedMBConv(c, c, expand, k, 1).eval(), x)
+        expect(close(ratio, got["fused_macs"] / max(got["mbconv_macs"], 1), 1e-4),
+               f"{case}: macs_ratio {ratio:.4f} is not fused_macs / mbconv_macs of your own numbers.")
+        expect(not (got["fused_macs"] == want_m[1] and got["mbconv_macs"] == want_f[1]),
+               f"{case}: you swapped the two blocks: the fused one does the kxk conv at full width.")
+        for name, want in (("mbconv", want_m), ("fused", want_f)):
+            expect(got[f"{name}_params"] == want[0], f"{case}: {name}_params is {got[f'{name}_params']:,}, "
+                                                     f"expected {want[0]:,}.")
+            expect(got[f"{name}_macs"] != want[1] * 3 // c or c == 3,
+                   f"{case}: {name}_macs looks measured on a 3-channel image; the block takes {c} channels.")
+            expect(got[f"{name}_macs"] == want[1], f"{case}: {name}_macs is {got[f'{name}_macs']:,}, "
+                                                   f"expected {want[1]:,}.")
+    return "parameters, MACs and their ratio match both blocks at every width, ratio and kernel tried."
