@@ -73,12 +73,18 @@ B0_HEAD_CHANNELS = 1280
 
 @dataclass(frozen=True)
 class V1Scale:
-    """A released EfficientNet-V1 variant: multipliers relative to B0, input size and dropout."""
+    """A released EfficientNet-V1 variant: multipliers relative to B0, input size, dropout, BatchNorm.
+
+    ``norm_eps``/``norm_momentum`` are torchvision's: PyTorch's defaults for B0-B4, the TensorFlow
+    values (eps 1e-3, momentum 0.01) for B5-B7, whose weights torchvision ported from TensorFlow.
+    """
 
     width: float
     depth: float
     resolution: int
     dropout: float
+    norm_eps: float = 1e-5
+    norm_momentum: float = 0.1
 
 
 V1_SCALES: dict[str, V1Scale] = {
@@ -87,9 +93,9 @@ V1_SCALES: dict[str, V1Scale] = {
     "b2": V1Scale(1.1, 1.2, 260, 0.3),
     "b3": V1Scale(1.2, 1.4, 300, 0.3),
     "b4": V1Scale(1.4, 1.8, 380, 0.4),
-    "b5": V1Scale(1.6, 2.2, 456, 0.4),
-    "b6": V1Scale(1.8, 2.6, 528, 0.5),
-    "b7": V1Scale(2.0, 3.1, 600, 0.5),
+    "b5": V1Scale(1.6, 2.2, 456, 0.4, norm_eps=1e-3, norm_momentum=0.01),
+    "b6": V1Scale(1.8, 2.6, 528, 0.5, norm_eps=1e-3, norm_momentum=0.01),
+    "b7": V1Scale(2.0, 3.1, 600, 0.5, norm_eps=1e-3, norm_momentum=0.01),
 }
 
 
@@ -102,6 +108,7 @@ class V2Setting:
     train_size: int
     dropout: float
     head_channels: int = 1280
+    norm_eps: float = 1e-3  # torchvision's V2-S/M/L: eps 1e-3, PyTorch's default momentum 0.1
 
 
 V2_VARIANTS: dict[str, V2Setting] = {

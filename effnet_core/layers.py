@@ -38,6 +38,7 @@ class ConvBNAct(nn.Sequential):
     Introduced in the chapter "The cost of a convolution".
 
     ``groups=in_channels`` makes the convolution depthwise; ``activation=None`` leaves it linear.
+    ``norm_eps`` and ``norm_momentum`` are the BatchNorm settings (PyTorch's defaults 1e-5, 0.1).
     """
 
     def __init__(
@@ -49,6 +50,7 @@ class ConvBNAct(nn.Sequential):
         groups: int = 1,
         activation: ActivationFactory | None = nn.SiLU,
         norm_eps: float = 1e-5,
+        norm_momentum: float = 0.1,
     ):
         _check_positive_int("in_channels", in_channels)
         _check_positive_int("out_channels", out_channels)
@@ -64,7 +66,7 @@ class ConvBNAct(nn.Sequential):
                 groups=groups,
                 bias=False,
             ),
-            nn.BatchNorm2d(out_channels, eps=norm_eps),
+            nn.BatchNorm2d(out_channels, eps=norm_eps, momentum=norm_momentum),
         ]
         if activation is not None:
             layers.append(activation())
@@ -208,19 +210,21 @@ class MBConv(_ResidualBlock):
         se_ratio: float | None = 0.25,
         stochastic_depth_prob: float = 0.0,
         norm_eps: float = 1e-5,
+        norm_momentum: float = 0.1,
         activation: ActivationFactory = nn.SiLU,
     ):
         super().__init__(in_channels, out_channels, expand_ratio, stride, stochastic_depth_prob)
         expanded = self.expanded_channels
+        norm = {"norm_eps": norm_eps, "norm_momentum": norm_momentum}
         if expanded != in_channels:
             self.block.append(ConvBNAct(in_channels, expanded, 1, activation=activation,
-                                        norm_eps=norm_eps))
+                                        **norm))
         self.block.append(ConvBNAct(expanded, expanded, kernel_size, stride, groups=expanded,
-                                    activation=activation, norm_eps=norm_eps))
+                                    activation=activation, **norm))
         if se_ratio:
             squeeze = se_squeeze_channels(in_channels, se_ratio)
             self.block.append(SqueezeExcitation(expanded, squeeze, activation))
-        self.block.append(ConvBNAct(expanded, out_channels, 1, activation=None, norm_eps=norm_eps))
+        self.block.append(ConvBNAct(expanded, out_channels, 1, activation=None, **norm))
 
 
 class FusedMBConv(_ResidualBlock):
@@ -240,15 +244,17 @@ class FusedMBConv(_ResidualBlock):
         stride: int,
         stochastic_depth_prob: float = 0.0,
         norm_eps: float = 1e-5,
+        norm_momentum: float = 0.1,
         activation: ActivationFactory = nn.SiLU,
     ):
         super().__init__(in_channels, out_channels, expand_ratio, stride, stochastic_depth_prob)
         expanded = self.expanded_channels
+        norm = {"norm_eps": norm_eps, "norm_momentum": norm_momentum}
         if expanded != in_channels:
             self.block.append(ConvBNAct(in_channels, expanded, kernel_size, stride,
-                                        activation=activation, norm_eps=norm_eps))
+                                        activation=activation, **norm))
             self.block.append(ConvBNAct(expanded, out_channels, 1, activation=None,
-                                        norm_eps=norm_eps))
+                                        **norm))
         else:
             self.block.append(ConvBNAct(in_channels, out_channels, kernel_size, stride,
-                                        activation=activation, norm_eps=norm_eps))
+                                        activation=activation, **norm))

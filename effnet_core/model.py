@@ -1,8 +1,9 @@
 """EfficientNet V1 and V2: one network class, built from a stage table.
 
 The builders use torchvision's names (``efficientnet_b0`` ... ``efficientnet_b7``,
-``efficientnet_v2_s/m/l``) and its module layout, so parameter counts (and state dicts)
-match torchvision exactly. Introduced in the chapter "EfficientNet-B0".
+``efficientnet_v2_s/m/l``), its module layout and its BatchNorm settings, so parameter counts,
+state dicts and (with the same weights) outputs match torchvision exactly.
+Introduced in the chapter "EfficientNet-B0".
 """
 
 from __future__ import annotations
@@ -45,14 +46,14 @@ def stochastic_depth_schedule(num_blocks: int, max_prob: float = 0.2) -> list[fl
     return [max_prob * i / num_blocks for i in range(num_blocks)]
 
 
-def _make_block(stage: StageConfig, first: bool, p: float, norm_eps: float) -> nn.Module:
+def _make_block(stage: StageConfig, first: bool, p: float, norm: dict[str, float]) -> nn.Module:
     in_channels = stage.in_channels if first else stage.out_channels
     stride = stage.stride if first else 1
     if stage.block == "fused":
         return FusedMBConv(in_channels, stage.out_channels, stage.expand_ratio, stage.kernel_size,
-                           stride, stochastic_depth_prob=p, norm_eps=norm_eps)
+                           stride, stochastic_depth_prob=p, **norm)
     return MBConv(in_channels, stage.out_channels, stage.expand_ratio, stage.kernel_size, stride,
-                  se_ratio=stage.se_ratio, stochastic_depth_prob=p, norm_eps=norm_eps)
+                  se_ratio=stage.se_ratio, stochastic_depth_prob=p, **norm)
 
 
 class EfficientNet(nn.Module):
@@ -67,7 +68,8 @@ class EfficientNet(nn.Module):
         stochastic_depth_prob: drop probability reached by the linear schedule at the end.
         stem_stride: 2 for ImageNet; 1 keeps small (e.g. 32 px CIFAR) images large enough.
         image_size: the default input resolution of this model (``model.default_image_size``).
-        norm_eps: BatchNorm epsilon (1e-5 in V1, 1e-3 in V2, as in torchvision).
+        norm_eps, norm_momentum: BatchNorm settings, as in torchvision: PyTorch's defaults
+            (1e-5, 0.1) for B0-B4, (1e-3, 0.01) for B5-B7, (1e-3, 0.1) for V2-S/M/L.
     """
 
     def __init__(
@@ -82,6 +84,7 @@ class EfficientNet(nn.Module):
         stem_stride: int = 2,
         image_size: int = 224,
         norm_eps: float = 1e-5,
+        norm_momentum: float = 0.1,
     ):
         super().__init__()
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
@@ -96,15 +99,16 @@ class EfficientNet(nn.Module):
 
         probs = stochastic_depth_schedule(sum(s.num_layers for s in self.stages),
                                           stochastic_depth_prob)
-        layers: list[nn.Module] = [ConvBNAct(3, stem_channels, 3, stem_stride, norm_eps=norm_eps)]
+        norm = {"norm_eps": norm_eps, "norm_momentum": norm_momentum}
+        layers: list[nn.Module] = [ConvBNAct(3, stem_channels, 3, stem_stride, **norm)]
         block_id = 0
         for stage in self.stages:
             blocks = []
             for i in range(stage.num_layers):
-                blocks.append(_make_block(stage, i == 0, probs[block_id], norm_eps))
+                blocks.append(_make_block(stage, i == 0, probs[block_id], norm))
                 block_id += 1
             layers.append(nn.Sequential(*blocks))
-        layers.append(ConvBNAct(self.stages[-1].out_channels, head_channels, 1, norm_eps=norm_eps))
+        layers.append(ConvBNAct(self.stages[-1].out_channels, head_channels, 1, **norm))
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Sequential(
@@ -161,6 +165,8 @@ def _v1(name: str, num_classes: int, dropout: float | None, stochastic_depth_pro
         dropout=scale.dropout if dropout is None else dropout,
         stochastic_depth_prob=stochastic_depth_prob,
         image_size=scale.resolution,
+        norm_eps=scale.norm_eps,
+        norm_momentum=scale.norm_momentum,
     )
 
 
@@ -175,7 +181,7 @@ def _v2(name: str, num_classes: int, dropout: float | None, stochastic_depth_pro
         dropout=setting.dropout if dropout is None else dropout,
         stochastic_depth_prob=stochastic_depth_prob,
         image_size=setting.eval_size,
-        norm_eps=1e-3,
+        norm_eps=setting.norm_eps,
     )
 
 
@@ -325,7 +331,7 @@ def efficientnet_v2_cifar(
         stochastic_depth_prob=stochastic_depth_prob,
         stem_stride=1,
         image_size=32,
-        norm_eps=1e-3,
+        norm_eps=setting.norm_eps,
     )
 
 
