@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from ._checks import check_float, check_int
 from .scaling import round_filters, round_repeats
 
 BlockType = Literal["mbconv", "fused"]
@@ -32,6 +33,16 @@ class StageConfig:
     out_channels: int
     num_layers: int
     se_ratio: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.block not in ("mbconv", "fused"):
+            raise ValueError(f"block must be 'mbconv' or 'fused', got {self.block!r}")
+        for name in ("expand_ratio", "kernel_size", "in_channels", "out_channels", "num_layers"):
+            check_int(name, getattr(self, name))
+        check_int("stride", self.stride, 1, 2)
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd (1, 3, 5, ...), got {self.kernel_size!r}")
+        check_float("se_ratio", self.se_ratio, 0.0, 1.0)
 
     @property
     def operator(self) -> str:
@@ -150,11 +161,19 @@ V2_VARIANTS: dict[str, V2Setting] = {
 }
 
 
+def check_stages(stages: object) -> tuple[StageConfig, ...]:
+    """``stages`` as a tuple, or a ``TypeError`` unless it is a non-empty sequence of :class:`StageConfig`."""
+    if isinstance(stages, StageConfig) or not isinstance(stages, Sequence) or not stages or not all(
+            isinstance(s, StageConfig) for s in stages):
+        raise TypeError(f"stages must be a non-empty sequence of StageConfig, got {stages!r:.80}")
+    return tuple(stages)
+
+
 def scale_stages(
     stages: Sequence[StageConfig], width_mult: float = 1.0, depth_mult: float = 1.0
 ) -> tuple[StageConfig, ...]:
     """Apply :meth:`StageConfig.scaled` to every stage (chapter "Compound scaling")."""
-    return tuple(stage.scaled(width_mult, depth_mult) for stage in stages)
+    return tuple(stage.scaled(width_mult, depth_mult) for stage in check_stages(stages))
 
 
 def scale_b0(width_mult: float = 1.0, depth_mult: float = 1.0
@@ -181,8 +200,12 @@ def stage_table(
     ``resolution`` is the *input* resolution of each stage, as in the paper.
     Introduced in the chapter "EfficientNet-B0".
     """
+    stages = check_stages(stages)
+    size = check_int("image_size", image_size)
+    stem_channels, head_channels = check_int("stem_channels", stem_channels), check_int(
+        "head_channels", head_channels)
+    stem_stride = check_int("stem_stride", stem_stride, 1, 2)
     rows: list[dict[str, object]] = []
-    size = image_size
     rows.append({"stage": 1, "operator": "Conv3x3", "resolution": f"{size}x{size}",
                  "channels": stem_channels, "layers": 1})
     size = -(-size // stem_stride)

@@ -12,6 +12,8 @@ Introduced in the chapter "The cost of a convolution".
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,7 +23,8 @@ from torch import nn
 from torch.func import functional_call
 from torch.utils.flop_counter import FlopCounterMode
 
-from .configs import StageConfig, scale_b0
+from ._checks import check_int
+from .configs import StageConfig, check_stages, scale_b0
 from .layers import MBConv, SqueezeExcitation, se_squeeze_channels
 from .scaling import make_divisible
 
@@ -47,14 +50,20 @@ def conv2d_macs(c_in: int, c_out: int, k: int, h_out: int, w_out: int, groups: i
 
 
 def _check_image_size(image_size: object, total_stride: int = 1) -> int:
-    if isinstance(image_size, bool) or not isinstance(image_size, int):
-        raise ValueError(f"image_size must be an integer number of pixels, got {image_size!r}")
+    if isinstance(image_size, bool) or not isinstance(image_size, numbers.Integral):
+        raise TypeError(f"image_size must be an integer number of pixels, got {image_size!r}")
     if image_size < total_stride or image_size < 1:
         raise ValueError(
             f"image_size must be >= {max(total_stride, 1)} (the network's total stride), "
             f"got {image_size}"
         )
-    return image_size
+    return int(image_size)
+
+
+def _check_model(model: object) -> nn.Module:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    return model
 
 
 @dataclass(frozen=True)
@@ -162,10 +171,11 @@ def stage_breakdown(model: nn.Module, image_size: int | None = None) -> list[dic
     Works for any model with torchvision's ``features``/``classifier`` layout.
     Introduced in the chapter "EfficientNet-B0".
     """
-    features = getattr(model, "features", None)
-    if not isinstance(features, nn.Sequential):
+    features = getattr(_check_model(model), "features", None)
+    if not isinstance(features, nn.Sequential) or len(features) < 2:
         raise TypeError("model must have a `features` nn.Sequential (torchvision layout)")
-    image_size = image_size or getattr(model, "default_image_size", 224)
+    if image_size is None:
+        image_size = getattr(model, "default_image_size", 224)
     n = len(features)
     names = {str(i): ("stem" if i == 0 else "head" if i == n - 1 else f"stage {i}")
              for i in range(n)}
@@ -233,10 +243,11 @@ def estimate_cost(
     Rows match :func:`stage_breakdown`. Microseconds, so a slider can call it on every move.
     Introduced in the chapter "Compound scaling".
     """
-    total_stride = stem_stride
-    for stage in stages:
-        total_stride *= stage.stride
-    _check_image_size(image_size, total_stride)
+    stages = check_stages(stages)
+    stem_channels, head_channels = check_int("stem_channels", stem_channels), check_int(
+        "head_channels", head_channels)
+    num_classes, stem_stride = check_int("num_classes", num_classes), check_int("stem_stride", stem_stride)
+    image_size = _check_image_size(image_size, stem_stride * math.prod(s.stride for s in stages))
     size = _out(image_size, stem_stride)
     rows = [{"part": "stem", "params": conv2d_params(3, stem_channels, 3) + 2 * stem_channels,
              "macs": conv2d_macs(3, stem_channels, 3, size, size),

@@ -141,11 +141,11 @@ def test_builders_reject_bad_arguments():
         ec.get_model("efficientnet_b8")
     with pytest.raises(ValueError, match="num_classes must be an integer >= 1"):
         ec.efficientnet_b0(num_classes=0)
-    with pytest.raises(ValueError, match="dropout must be in"):
+    with pytest.raises(ValueError, match=r"dropout must be a number in \[0, 1\)"):
         ec.efficientnet_b0(dropout=1.5)
-    with pytest.raises(ValueError, match="phi must be >= 0"):
+    with pytest.raises(ValueError, match=r"phi must be a number in \[0, 20\]"):
         ec.compound_scaled(-1)
-    with pytest.raises(ValueError, match="phi must be a finite number"):
+    with pytest.raises(ValueError, match=r"phi must be a number in \[0, 20\]"):
         ec.compound_scaled(float("nan"))
     for name in ("alpha", "beta", "gamma"):
         with pytest.raises(ValueError, match=f"{name} must be >= 1"):
@@ -283,3 +283,47 @@ def test_module_names_and_batchnorm_match_torchvision_table(name):
     assert norms and {(m.eps, m.momentum) for m in norms} == {(eps, momentum)}
     last_channel = TORCHVISION_TABLE[name][3] or 4 * model.stages[-1].out_channels
     assert model.classifier[1].in_features == last_channel
+
+
+def test_arguments_of_the_wrong_type_or_range_are_named():
+    """Each error names the argument and the values it accepts."""
+    model = ec.efficientnet_b0()
+    cases = [
+        (TypeError, "name must be a str", lambda: ec.get_model(["efficientnet_b0"])),
+        (TypeError, r"dropout must be a number in \[0, 1\)", lambda: ec.efficientnet_b0(dropout="0.2")),
+        (ValueError, r"stochastic_depth_prob must be a number in \[0, 1\)",
+         lambda: ec.efficientnet_b0(stochastic_depth_prob=1.5)),
+        (TypeError, "x must be a floating-point tensor",
+         lambda: model(torch.zeros(1, 3, 64, 64, dtype=torch.uint8))),
+        (ValueError, "image_size must be >= 32", lambda: ec.stage_breakdown(model, 0)),
+        (ValueError, "image_size must be an integer >= 1", lambda: ec.stage_table(ec.B0_STAGES, 0)),
+        (TypeError, "stages must be a non-empty sequence of StageConfig",
+         lambda: estimate_cost([], 224, stem_channels=32, head_channels=1280)),
+        (TypeError, "base_resolution must be an integer >= 1",
+         lambda: ec.compound_spec(1, base_resolution=224.7)),
+        (ValueError, "base_resolution must be an integer >= 1",
+         lambda: ec.compound_spec(0, base_resolution=0)),
+        (ValueError, r"phi must be a number in \[0, 20\]", lambda: ec.compound_spec(100)),
+        (ValueError, "phi=15.*over the limit of 1,000,000,000 parameters",
+         lambda: ec.compound_scaled(15)),
+        (ValueError, "num_classes", lambda: ec.efficientnet_b0(num_classes=10**7)),
+    ]
+    for error, message, call in cases:
+        with pytest.raises(error, match=message):
+            call()
+
+
+def test_numpy_integers_are_integers():
+    import numpy as np
+
+    model = ec.efficientnet_b0()
+    assert ec.count_macs(model, np.int64(224)) == ec.count_macs(model, 224)
+    assert ec.compound_spec(1, base_resolution=np.int32(224)).resolution == 258
+
+
+def test_largest_network_within_the_stated_limit_builds_on_meta():
+    from effnet_core.model import MAX_PARAMS
+
+    with torch.device("meta"):
+        model = ec.compound_scaled(14)
+    assert 0.5 * MAX_PARAMS < ec.count_params(model) <= MAX_PARAMS
