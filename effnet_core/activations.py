@@ -13,9 +13,14 @@ import math
 import torch
 from torch import nn
 
+from ._checks import check_float, check_tensor
+
 
 def swish(x: torch.Tensor, beta: float | torch.Tensor = 1.0) -> torch.Tensor:
     """Return ``x * sigmoid(beta * x)`` (chapter "Swish")."""
+    check_tensor("x", x, floating=True)
+    if not isinstance(beta, torch.Tensor):
+        beta = check_float("beta", beta)
     return x * torch.sigmoid(beta * x)
 
 

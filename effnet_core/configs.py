@@ -223,9 +223,14 @@ def format_table(rows: Sequence[dict[str, object]]) -> str:
 
     Integers get thousands separators and are right-aligned; everything else is left-aligned.
     """
+    if isinstance(rows, str | bytes) or not isinstance(rows, Sequence) or not all(
+            isinstance(row, dict) for row in rows):
+        raise TypeError(f"rows must be a sequence of dicts, got {rows!r:.60}")
     if not rows:
         return ""
     columns = list(rows[0])
+    if any(list(row) != columns for row in rows):
+        raise ValueError(f"rows must all have the same keys {columns}, got {rows!r:.60}")
 
     def cell(value: object) -> str:
         return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)

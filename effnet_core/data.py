@@ -303,6 +303,23 @@ def stratified_subset(labels: np.ndarray, size: int, seed: int = 0) -> np.ndarra
     return np.sort(np.concatenate(picked))
 
 
+def _check_load_arguments(root: object, train_size: object, test_size: object, seed: object,
+                          download: object, checksums: object) -> None:
+    if root is not None and not isinstance(root, str | os.PathLike):
+        raise TypeError(f"root must be None, a str or a path, got {root!r:.60}")
+    for name, size, limit in (("train_size", train_size, 50_000), ("test_size", test_size, 10_000)):
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int | np.integer)):
+            raise TypeError(f"{name} must be None or an integer from 1 to {limit:,}, got {size!r:.60}")
+        if size is not None and not 1 <= size <= limit:
+            raise ValueError(f"{name} must be None or an integer from 1 to {limit:,}, got {size!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise TypeError(f"seed must be a non-negative integer, got {seed!r:.60}")
+    if not isinstance(download, bool):
+        raise TypeError(f"download must be True or False, got {download!r:.60}")
+    if checksums is not None and not isinstance(checksums, dict):
+        raise TypeError(f"checksums must be None or a dict of file name to md5, got {checksums!r:.60}")
+
+
 def load_cifar10(
     root: str | Path | None = None,
     *,
@@ -316,6 +333,7 @@ def load_cifar10(
 
     >>> data = load_cifar10(train_size=5000, test_size=1000)  # doctest: +SKIP
     """
+    _check_load_arguments(root, train_size, test_size, seed, download, checksums)
     folder = ensure_cifar10(root, download=download, checksums=checksums)
     train_x, train_y = read_batches([folder / f for f in TRAIN_FILES])
     test_x, test_y = read_batches([folder / f for f in TEST_FILES])

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._checks import check_float, check_int
+from ._checks import MAX_PARAMS, check_float, check_int
 from .configs import (
     V1_SCALES,
     V2_VARIANTS,
@@ -35,10 +35,9 @@ from .scaling import (
     round_filters,
 )
 
-# The largest network a builder makes: 1e9 parameters (4 GB of float32 weights) in 1,000 blocks
-# (B7 has 66 M parameters in 55 blocks, V2-L 119 M in 79). Checked from the stage table before
-# anything is allocated, so no argument can make a builder exhaust the memory.
-MAX_PARAMS = 1_000_000_000
+# The largest network a builder makes: MAX_PARAMS = 1e9 parameters (4 GB of float32 weights) in
+# 1,000 blocks (B7 has 66 M parameters in 55 blocks, V2-L 119 M in 79). Checked from the stage
+# table before anything is allocated, so no argument can make a builder exhaust the memory.
 MAX_BLOCKS = 1_000
 # compound_spec's largest phi: B0 grown 2**20 times in FLOPs, far beyond any trained network.
 MAX_PHI = 20.0
