@@ -229,8 +229,8 @@ def format_table(rows: Sequence[dict[str, object]]) -> str:
     if not rows:
         return ""
     columns = list(rows[0])
-    if any(list(row) != columns for row in rows):
-        raise ValueError(f"rows must all have the same keys {columns}, got {rows!r:.60}")
+    if any(c not in row for row in rows for c in columns):
+        raise ValueError(f"rows must all have the keys of the first row {columns}, got {rows!r:.60}")
 
     def cell(value: object) -> str:
         return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)

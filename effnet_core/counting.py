@@ -49,6 +49,8 @@ def _check_conv(c_in: int, c_out: int, k: int, groups: int) -> None:
 def conv2d_params(c_in: int, c_out: int, k: int, groups: int = 1, bias: bool = False) -> int:
     """Parameters of a ``k x k`` convolution: ``c_out * c_in/groups * k*k (+ c_out)``."""
     _check_conv(c_in, c_out, k, groups)
+    if not isinstance(bias, bool):
+        raise TypeError(f"bias must be True or False, got {bias!r:.60}")
     return c_out * (c_in // groups) * k * k + (c_out if bias else 0)
 
 

@@ -3,7 +3,7 @@
 For each callable in ``effnet_core.__all__`` and the book's widgets and baselines, one argument
 of a valid, cheap call is replaced by a random wrong value (type, range or shape). The call
 must then either succeed or raise ``ValueError``/``TypeError`` whose message names that
-argument, within a time limit and without growing the process's memory by more than 2 GiB.
+argument, within a limit of CPU time and without growing the process's memory by more than 2 GiB.
 Builders run on the meta device (nothing allocated); the size limit they enforce
 (``effnet_core.model.MAX_PARAMS``) is what bounds their memory on a real device.
 """
@@ -174,14 +174,15 @@ def test_wrong_arguments_give_named_errors(name, data):
     value = data.draw(WRONG, label="value")
     kwargs = {**valid, argument: value}
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: other processes on a shared machine do not count
     try:
         with torch.device("meta") if name in BUILDERS else torch.device("cpu"):
             result = func(**kwargs)
     except EXPECTED_ERRORS.get(name, (ValueError, TypeError)) as error:
-        assert argument in str(error), f"{name}({argument}={value!r:.60}): {error!r}"
+        if not isinstance(error, ec.DatasetError):  # no data here: not about the arguments
+            assert argument in str(error), f"{name}({argument}={value!r:.60}): {error!r}"
     else:
         if isinstance(result, torch.nn.Module):
             assert ec.count_params(result) <= MAX_PARAMS
-    assert time.perf_counter() - start < 10.0
+    assert time.process_time() - start < 10.0
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before < 2 * 2**20  # KiB
