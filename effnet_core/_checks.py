@@ -91,3 +91,10 @@ def check_device(name: str, value: object) -> object:
         return torch.device(value)
     except RuntimeError as error:
         raise ValueError(f"{name} must name a device such as 'cpu' or 'cuda', got {value!r:.60}") from error
+
+
+def check_bool(name: str, value: object) -> bool:
+    """``value`` unless it is not ``True`` or ``False``."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r:.60}")
+    return value

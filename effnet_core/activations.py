@@ -13,7 +13,7 @@ import math
 import torch
 from torch import nn
 
-from ._checks import check_float, check_tensor
+from ._checks import check_bool, check_float, check_tensor
 
 
 def _broadcasts_to(shape: torch.Size, target: torch.Size) -> bool:
@@ -47,7 +47,7 @@ class Swish(nn.Module):
         if not isinstance(beta, int | float) or not math.isfinite(beta):
             raise ValueError(f"beta must be a finite number, got {beta!r}")
         tensor = torch.tensor(float(beta))
-        if learnable:
+        if check_bool("learnable", learnable):
             self.beta = nn.Parameter(tensor)
         else:
             self.register_buffer("beta", tensor)

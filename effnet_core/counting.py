@@ -23,7 +23,7 @@ from torch import nn
 from torch.func import functional_call
 from torch.utils.flop_counter import FlopCounterMode
 
-from ._checks import check_float, check_int, check_module, check_shape, shape_errors
+from ._checks import check_bool, check_float, check_int, check_module, check_shape, shape_errors
 from .configs import StageConfig, check_stages, scale_b0
 from .layers import MBConv, SqueezeExcitation, se_squeeze_channels
 from .scaling import make_divisible
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 def count_params(model: nn.Module, trainable_only: bool = False) -> int:
     """Number of parameters (chapter "The cost of a convolution")."""
     _check_model(model)
+    check_bool("trainable_only", trainable_only)
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
@@ -49,8 +50,7 @@ def _check_conv(c_in: int, c_out: int, k: int, groups: int) -> None:
 def conv2d_params(c_in: int, c_out: int, k: int, groups: int = 1, bias: bool = False) -> int:
     """Parameters of a ``k x k`` convolution: ``c_out * c_in/groups * k*k (+ c_out)``."""
     _check_conv(c_in, c_out, k, groups)
-    if not isinstance(bias, bool):
-        raise TypeError(f"bias must be True or False, got {bias!r:.60}")
+    check_bool("bias", bias)
     return c_out * (c_in // groups) * k * k + (c_out if bias else 0)
 
 

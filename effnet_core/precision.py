@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ._checks import check_device
+from ._checks import check_bool, check_device
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,7 @@ def choose_precision(device: torch.device | str, enabled: bool = True,
                      cpu_dtype: torch.dtype | None = None) -> Precision:
     """The precision policy above for ``device``; ``enabled=False`` gives float32 everywhere."""
     device = check_device("device", device)
-    if not isinstance(enabled, bool):
-        raise TypeError(f"enabled must be True or False, got {enabled!r:.60}")
+    check_bool("enabled", enabled)
     if not (cpu_dtype is None or isinstance(cpu_dtype, torch.dtype)) or cpu_dtype not in (
             None, torch.bfloat16, torch.float16):
         raise ValueError(f"cpu_dtype must be None, torch.bfloat16 or torch.float16, got {cpu_dtype!r}")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._checks import check_device, check_int, check_module, check_shape, shape_errors
+from ._checks import check_bool, check_device, check_int, check_module, check_shape, shape_errors
 from .device import synchronize
 from .precision import choose_precision
 
@@ -79,9 +79,7 @@ def time_training_step(
     device = check_device("device", device)
     model = check_module("model", model).to(device).train()
     x = torch.randn(check_shape("input_shape", input_shape, max_elements=2**26), device=device)
-    for name, flag in (("channels_last", channels_last), ("amp", amp)):
-        if not isinstance(flag, bool):
-            raise TypeError(f"{name} must be True or False, got {flag!r:.60}")
+    check_bool("channels_last", channels_last), check_bool("amp", amp)
     if channels_last and x.ndim != 4:
         raise ValueError(f"channels_last needs an input_shape of 4 dimensions, got {input_shape!r}")
     if channels_last:

@@ -29,7 +29,7 @@ from functools import lru_cache
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
-from .._checks import check_float, check_int
+from .._checks import check_bool, check_float, check_int
 from ..configs import V1_SCALES
 from ..counting import scaled_cost, spec_cost
 from ..model import ScaledSpec, compound_spec
@@ -316,7 +316,7 @@ def phi_explorer(step: float = 0.25, live: bool = True) -> widgets.VBox:
     slider.add_class("phi-explorer-slider")
     stack.add_class("phi-explorer-frames")
     children: list[widgets.Widget] = [slider, stack]
-    if live:
+    if check_bool("live", live):
         children.append(live_panel())
     return widgets.VBox(children)
 
