@@ -61,13 +61,16 @@ def conv2d_macs(c_in: int, c_out: int, k: int, h_out: int, w_out: int, groups: i
     return h_out * w_out * c_out * (c_in // groups) * k * k
 
 
+MAX_IMAGE_SIZE = 2**16  # pixels a side: far beyond any EfficientNet input (B7: 600)
+
+
 def _check_image_size(image_size: object, total_stride: int = 1) -> int:
     if isinstance(image_size, bool) or not isinstance(image_size, numbers.Integral):
         raise TypeError(f"image_size must be an integer number of pixels, got {image_size!r}")
-    if image_size < total_stride or image_size < 1:
+    if image_size < total_stride or image_size < 1 or image_size > MAX_IMAGE_SIZE:
         raise ValueError(
-            f"image_size must be >= {max(total_stride, 1)} (the network's total stride), "
-            f"got {image_size}"
+            f"image_size must be >= {max(total_stride, 1)} (the network's total stride) and at most "
+            f"{MAX_IMAGE_SIZE:,}, got {image_size}"
         )
     return int(image_size)
 
@@ -303,7 +306,7 @@ def scaled_cost(width: float = 1.0, depth: float = 1.0, resolution: int = 224) -
     """
     width, depth = check_float("width", width, 0.0, 100.0, low_open=True), check_float(
         "depth", depth, 0.0, 100.0, low_open=True)
-    return _count(*scale_b0(width, depth), check_int("resolution", resolution))
+    return _count(*scale_b0(width, depth), check_int("resolution", resolution, 32, MAX_IMAGE_SIZE))
 
 
 def params_and_macs(block: nn.Module, input_shape: Sequence[int]) -> tuple[int, int]:

@@ -363,11 +363,18 @@ def efficientnet_v2_cifar(
     "Progressive learning".
     """
     setting = V2_VARIANTS["s"]
+    width_mult = check_float("width_mult", width_mult, 0.0, 100.0, low_open=True)
+    depth_mult = check_float("depth_mult", depth_mult, 0.0, 100.0, low_open=True)
     stages = scale_stages(setting.stages, width_mult, depth_mult)
+    head_channels = round_filters(setting.head_channels, width_mult)
+    try:
+        check_network_size(stages, stages[0].in_channels, head_channels, num_classes, stem_stride=1)
+    except ValueError as error:
+        raise ValueError(f"width_mult={width_mult!r}, depth_mult={depth_mult!r}: {error}") from None
     return EfficientNet(
         stages,
         stem_channels=stages[0].in_channels,
-        head_channels=round_filters(setting.head_channels, width_mult),
+        head_channels=head_channels,
         num_classes=num_classes,
         dropout=dropout,
         stochastic_depth_prob=stochastic_depth_prob,
