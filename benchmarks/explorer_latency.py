@@ -13,7 +13,7 @@ import argparse
 import statistics
 import time
 
-from effnet_core.book.widgets import explorer_frame, frame_html, macs_curve
+from effnet_core.book.widgets import _macs_curve, explorer_frame, frame_html
 
 BUDGET_MS = 20.0
 
@@ -36,7 +36,7 @@ def main() -> None:
     frame_html(explorer_frame(1.0))  # warm the cache of the paper's curve, as the widget does
     phi_moves = [(7.0 * i / n, 1.2, 1.1, 1.15) for i in range(n)]
     coeff_moves = [(3.0, 1.0 + 0.5 * i / n, 1.1, 1.15) for i in range(n)]
-    macs_curve.cache_clear()
+    _macs_curve.cache_clear()
     for name, moves in (("move phi", phi_moves), ("move alpha (curve recomputed)", coeff_moves)):
         t = time_updates(moves)
         print(f"{name:32s} median {statistics.median(t):6.2f} ms   p95 "

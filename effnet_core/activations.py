@@ -13,9 +13,24 @@ import math
 import torch
 from torch import nn
 
+from ._checks import check_bool, check_float, check_tensor
+
+
+def _broadcasts_to(shape: torch.Size, target: torch.Size) -> bool:
+    try:
+        return torch.broadcast_shapes(shape, target) == target
+    except RuntimeError:
+        return False
+
 
 def swish(x: torch.Tensor, beta: float | torch.Tensor = 1.0) -> torch.Tensor:
     """Return ``x * sigmoid(beta * x)`` (chapter "Swish")."""
+    check_tensor("x", x, floating=True)
+    if not isinstance(beta, torch.Tensor):
+        beta = check_float("beta", beta)
+    elif not beta.is_floating_point() or not _broadcasts_to(beta.shape, x.shape):
+        raise ValueError(f"beta must be a number or a floating-point tensor that broadcasts to x's "
+                         f"shape {tuple(x.shape)}, got {beta!r:.60}")
     return x * torch.sigmoid(beta * x)
 
 
@@ -32,7 +47,7 @@ class Swish(nn.Module):
         if not isinstance(beta, int | float) or not math.isfinite(beta):
             raise ValueError(f"beta must be a finite number, got {beta!r}")
         tensor = torch.tensor(float(beta))
-        if learnable:
+        if check_bool("learnable", learnable):
             self.beta = nn.Parameter(tensor)
         else:
             self.register_buffer("beta", tensor)

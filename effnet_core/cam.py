@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._checks import check_tensor, shape_errors
+
 
 @torch.no_grad()
 def class_activation_maps(
@@ -25,18 +27,27 @@ def class_activation_maps(
     ``images`` are normalized float inputs ``(B, 3, H, W)``; ``classes`` picks the class
     of each map (default: the predicted class).
     """
-    if not hasattr(model, "features") or not hasattr(model, "classifier"):
+    if not isinstance(model, nn.Module) or not hasattr(model, "features") or not hasattr(model, "classifier"):
         raise TypeError("model must have .features and .classifier (torchvision's structure)")
     linear = [m for m in model.classifier.modules() if isinstance(m, nn.Linear)]
     if not linear:
         raise TypeError("model.classifier must contain an nn.Linear")
+    images = check_tensor("images", images, ndim=4, floating=True)
     was_training = model.training
     model.eval()
-    fmap = model.features(images).float()
-    logits = linear[-1](fmap.mean(dim=(2, 3)))
-    model.train(was_training)
+    try:
+        with shape_errors("images", tuple(images.shape)):
+            fmap = model.features(images).float()
+            logits = linear[-1](fmap.mean(dim=(2, 3)))
+    finally:
+        model.train(was_training)
     if classes is None:
         classes = logits.argmax(1)
+    elif (not isinstance(classes, torch.Tensor) or classes.shape != (len(images),)
+          or classes.is_floating_point() or classes.dtype == torch.bool
+          or not bool(((classes >= 0) & (classes < linear[-1].out_features)).all())):
+        raise ValueError(f"classes must be None or an integer tensor of {len(images)} class indices in "
+                         f"[0, {linear[-1].out_features}), got {classes!r:.60}")
     cams = torch.einsum("bk,bkhw->bhw", linear[-1].weight[classes].float(), fmap)
     cams = F.interpolate(cams[:, None], size=images.shape[-2:], mode="bilinear")[:, 0]
     low = cams.flatten(1).amin(1).view(-1, 1, 1)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from ._checks import check_float, check_int
 from .scaling import round_filters, round_repeats
 
 BlockType = Literal["mbconv", "fused"]
@@ -32,6 +33,16 @@ class StageConfig:
     out_channels: int
     num_layers: int
     se_ratio: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.block not in ("mbconv", "fused"):
+            raise ValueError(f"block must be 'mbconv' or 'fused', got {self.block!r}")
+        for name in ("expand_ratio", "kernel_size", "in_channels", "out_channels", "num_layers"):
+            check_int(name, getattr(self, name))
+        check_int("stride", self.stride, 1, 2)
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd (1, 3, 5, ...), got {self.kernel_size!r}")
+        check_float("se_ratio", self.se_ratio, 0.0, 1.0)
 
     @property
     def operator(self) -> str:
@@ -73,12 +84,18 @@ B0_HEAD_CHANNELS = 1280
 
 @dataclass(frozen=True)
 class V1Scale:
-    """A released EfficientNet-V1 variant: multipliers relative to B0, input size and dropout."""
+    """A released EfficientNet-V1 variant: multipliers relative to B0, input size, dropout, BatchNorm.
+
+    ``norm_eps``/``norm_momentum`` are torchvision's: PyTorch's defaults for B0-B4, the TensorFlow
+    values (eps 1e-3, momentum 0.01) for B5-B7, whose weights torchvision ported from TensorFlow.
+    """
 
     width: float
     depth: float
     resolution: int
     dropout: float
+    norm_eps: float = 1e-5
+    norm_momentum: float = 0.1
 
 
 V1_SCALES: dict[str, V1Scale] = {
@@ -87,9 +104,9 @@ V1_SCALES: dict[str, V1Scale] = {
     "b2": V1Scale(1.1, 1.2, 260, 0.3),
     "b3": V1Scale(1.2, 1.4, 300, 0.3),
     "b4": V1Scale(1.4, 1.8, 380, 0.4),
-    "b5": V1Scale(1.6, 2.2, 456, 0.4),
-    "b6": V1Scale(1.8, 2.6, 528, 0.5),
-    "b7": V1Scale(2.0, 3.1, 600, 0.5),
+    "b5": V1Scale(1.6, 2.2, 456, 0.4, norm_eps=1e-3, norm_momentum=0.01),
+    "b6": V1Scale(1.8, 2.6, 528, 0.5, norm_eps=1e-3, norm_momentum=0.01),
+    "b7": V1Scale(2.0, 3.1, 600, 0.5, norm_eps=1e-3, norm_momentum=0.01),
 }
 
 
@@ -102,6 +119,7 @@ class V2Setting:
     train_size: int
     dropout: float
     head_channels: int = 1280
+    norm_eps: float = 1e-3  # torchvision's V2-S/M/L: eps 1e-3, PyTorch's default momentum 0.1
 
 
 V2_VARIANTS: dict[str, V2Setting] = {
@@ -143,11 +161,19 @@ V2_VARIANTS: dict[str, V2Setting] = {
 }
 
 
+def check_stages(stages: object) -> tuple[StageConfig, ...]:
+    """``stages`` as a tuple, or a ``TypeError`` unless it is a non-empty sequence of :class:`StageConfig`."""
+    if isinstance(stages, StageConfig) or not isinstance(stages, Sequence) or not stages or not all(
+            isinstance(s, StageConfig) for s in stages):
+        raise TypeError(f"stages must be a non-empty sequence of StageConfig, got {stages!r:.80}")
+    return tuple(stages)
+
+
 def scale_stages(
     stages: Sequence[StageConfig], width_mult: float = 1.0, depth_mult: float = 1.0
 ) -> tuple[StageConfig, ...]:
     """Apply :meth:`StageConfig.scaled` to every stage (chapter "Compound scaling")."""
-    return tuple(stage.scaled(width_mult, depth_mult) for stage in stages)
+    return tuple(stage.scaled(width_mult, depth_mult) for stage in check_stages(stages))
 
 
 def scale_b0(width_mult: float = 1.0, depth_mult: float = 1.0
@@ -174,8 +200,12 @@ def stage_table(
     ``resolution`` is the *input* resolution of each stage, as in the paper.
     Introduced in the chapter "EfficientNet-B0".
     """
+    stages = check_stages(stages)
+    size = check_int("image_size", image_size)
+    stem_channels, head_channels = check_int("stem_channels", stem_channels), check_int(
+        "head_channels", head_channels)
+    stem_stride = check_int("stem_stride", stem_stride, 1, 2)
     rows: list[dict[str, object]] = []
-    size = image_size
     rows.append({"stage": 1, "operator": "Conv3x3", "resolution": f"{size}x{size}",
                  "channels": stem_channels, "layers": 1})
     size = -(-size // stem_stride)
@@ -193,9 +223,14 @@ def format_table(rows: Sequence[dict[str, object]]) -> str:
 
     Integers get thousands separators and are right-aligned; everything else is left-aligned.
     """
+    if isinstance(rows, str | bytes) or not isinstance(rows, Sequence) or not all(
+            isinstance(row, dict) for row in rows):
+        raise TypeError(f"rows must be a sequence of dicts, got {rows!r:.60}")
     if not rows:
         return ""
     columns = list(rows[0])
+    if any(c not in row for row in rows for c in columns):
+        raise ValueError(f"rows must all have the keys of the first row {columns}, got {rows!r:.60}")
 
     def cell(value: object) -> str:
         return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)

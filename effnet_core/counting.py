@@ -12,6 +12,8 @@ Introduced in the chapter "The cost of a convolution".
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,7 +23,8 @@ from torch import nn
 from torch.func import functional_call
 from torch.utils.flop_counter import FlopCounterMode
 
-from .configs import StageConfig, scale_b0
+from ._checks import check_bool, check_float, check_int, check_module, check_shape, shape_errors
+from .configs import StageConfig, check_stages, scale_b0
 from .layers import MBConv, SqueezeExcitation, se_squeeze_channels
 from .scaling import make_divisible
 
@@ -31,30 +34,49 @@ if TYPE_CHECKING:
 
 def count_params(model: nn.Module, trainable_only: bool = False) -> int:
     """Number of parameters (chapter "The cost of a convolution")."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    _check_model(model)
+    check_bool("trainable_only", trainable_only)
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def _check_conv(c_in: int, c_out: int, k: int, groups: int) -> None:
+    for name, value in (("c_in", c_in), ("c_out", c_out), ("k", k), ("groups", groups)):
+        check_int(name, value)
+    if c_in % groups or c_out % groups:
+        raise ValueError(f"groups must divide c_in and c_out, got groups={groups}, c_in={c_in}, "
+                         f"c_out={c_out}")
 
 
 def conv2d_params(c_in: int, c_out: int, k: int, groups: int = 1, bias: bool = False) -> int:
     """Parameters of a ``k x k`` convolution: ``c_out * c_in/groups * k*k (+ c_out)``."""
+    _check_conv(c_in, c_out, k, groups)
+    check_bool("bias", bias)
     return c_out * (c_in // groups) * k * k + (c_out if bias else 0)
 
 
 def conv2d_macs(c_in: int, c_out: int, k: int, h_out: int, w_out: int, groups: int = 1) -> int:
     """MACs of a ``k x k`` convolution producing an ``h_out x w_out`` map."""
+    _check_conv(c_in, c_out, k, groups)
+    check_int("h_out", h_out), check_int("w_out", w_out)
     return h_out * w_out * c_out * (c_in // groups) * k * k
 
 
+MAX_IMAGE_SIZE = 2**16  # pixels a side: far beyond any EfficientNet input (B7: 600)
+
+
 def _check_image_size(image_size: object, total_stride: int = 1) -> int:
-    if isinstance(image_size, bool) or not isinstance(image_size, int):
-        raise ValueError(f"image_size must be an integer number of pixels, got {image_size!r}")
-    if image_size < total_stride or image_size < 1:
+    if isinstance(image_size, bool) or not isinstance(image_size, numbers.Integral):
+        raise TypeError(f"image_size must be an integer number of pixels, got {image_size!r}")
+    if image_size < total_stride or image_size < 1 or image_size > MAX_IMAGE_SIZE:
         raise ValueError(
-            f"image_size must be >= {max(total_stride, 1)} (the network's total stride), "
-            f"got {image_size}"
+            f"image_size must be >= {max(total_stride, 1)} (the network's total stride) and at most "
+            f"{MAX_IMAGE_SIZE:,}, got {image_size}"
         )
-    return image_size
+    return int(image_size)
+
+
+def _check_model(model: object) -> nn.Module:
+    return check_module("model", model)  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -110,7 +132,8 @@ def _meta_forward(model: nn.Module, image_size: int, hooks: dict[str, nn.Module]
 def _run_on_meta(model: nn.Module, image_size: int) -> None:
     """Forward a ``(1, 3, S, S)`` meta tensor after checking ``S`` against the model's stride."""
     _check_image_size(image_size, getattr(model, "total_stride", 1))
-    meta_forward(model, (1, 3, image_size, image_size))
+    with shape_errors("image_size", image_size):
+        meta_forward(model, (1, 3, image_size, image_size))
 
 
 def meta_forward(model: nn.Module, input_shape: Sequence[int]) -> torch.Tensor:
@@ -120,19 +143,21 @@ def meta_forward(model: nn.Module, input_shape: Sequence[int]) -> torch.Tensor:
     real weights are not touched: counting B7 at 600 px costs nothing. The one meta-device
     forward of the package (counting, :mod:`effnet_core.training_cost`).
     """
-    meta_state = {k: torch.empty_like(v, device="meta") for k, v in model.state_dict().items()}
+    input_shape = check_shape("input_shape", input_shape, max_elements=2**62)
+    meta_state = {k: torch.empty_like(v, device="meta") for k, v in _check_model(model).state_dict().items()}
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            return functional_call(model, meta_state, (torch.empty(tuple(input_shape), device="meta"),))
+            with shape_errors("input_shape", input_shape):
+                return functional_call(model, meta_state, (torch.empty(input_shape, device="meta"),))
     finally:
         model.train(was_training)
 
 
 def layer_costs(model: nn.Module, image_size: int) -> list[LayerCost]:
     """Per-leaf-layer parameters, MACs and output shapes (chapter "MBConv")."""
-    return _meta_forward(model, image_size)[0]
+    return _meta_forward(_check_model(model), image_size)[0]
 
 
 def count_macs(model: nn.Module, image_size: int) -> int:
@@ -141,15 +166,12 @@ def count_macs(model: nn.Module, image_size: int) -> int:
     Counts convolutions and linear layers analytically, layer by layer (the same operations
     ``torch.utils.flop_counter`` counts). Introduced in "The cost of a convolution".
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     return sum(c.macs for c in layer_costs(model, image_size))
 
 
 def flop_counter_macs(model: nn.Module, image_size: int) -> int:
     """MACs as counted by ``torch.utils.flop_counter.FlopCounterMode`` (its FLOPs divided by 2)."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    _check_model(model)
     counter = FlopCounterMode(display=False)
     with counter:
         _run_on_meta(model, image_size)
@@ -162,10 +184,11 @@ def stage_breakdown(model: nn.Module, image_size: int | None = None) -> list[dic
     Works for any model with torchvision's ``features``/``classifier`` layout.
     Introduced in the chapter "EfficientNet-B0".
     """
-    features = getattr(model, "features", None)
-    if not isinstance(features, nn.Sequential):
+    features = getattr(_check_model(model), "features", None)
+    if not isinstance(features, nn.Sequential) or len(features) < 2:
         raise TypeError("model must have a `features` nn.Sequential (torchvision layout)")
-    image_size = image_size or getattr(model, "default_image_size", 224)
+    if image_size is None:
+        image_size = getattr(model, "default_image_size", 224)
     n = len(features)
     names = {str(i): ("stem" if i == 0 else "head" if i == n - 1 else f"stage {i}")
              for i in range(n)}
@@ -193,6 +216,10 @@ def _out(size: int, stride: int) -> int:
 
 def block_cost(stage: StageConfig, in_channels: int, stride: int, size: int) -> tuple[int, int]:
     """(params, MACs) of one (Fused-)MBConv block from its config, by formula."""
+    if not isinstance(stage, StageConfig):
+        raise TypeError(f"stage must be a StageConfig, got {stage!r:.60}")
+    in_channels, size = check_int("in_channels", in_channels), check_int("size", size)
+    stride = check_int("stride", stride, 1, 2)
     c, o, k = in_channels, stage.out_channels, stage.kernel_size
     e = make_divisible(c * stage.expand_ratio, 8)
     h = _out(size, stride)
@@ -233,10 +260,11 @@ def estimate_cost(
     Rows match :func:`stage_breakdown`. Microseconds, so a slider can call it on every move.
     Introduced in the chapter "Compound scaling".
     """
-    total_stride = stem_stride
-    for stage in stages:
-        total_stride *= stage.stride
-    _check_image_size(image_size, total_stride)
+    stages = check_stages(stages)
+    stem_channels, head_channels = check_int("stem_channels", stem_channels), check_int(
+        "head_channels", head_channels)
+    num_classes, stem_stride = check_int("num_classes", num_classes), check_int("stem_stride", stem_stride)
+    image_size = _check_image_size(image_size, stem_stride * math.prod(s.stride for s in stages))
     size = _out(image_size, stem_stride)
     rows = [{"part": "stem", "params": conv2d_params(3, stem_channels, 3) + 2 * stem_channels,
              "macs": conv2d_macs(3, stem_channels, 3, size, size),
@@ -265,6 +293,8 @@ def _count(stages: tuple[StageConfig, ...], stem: int, head: int, resolution: in
 
 def spec_cost(spec: ScaledSpec) -> tuple[int, int]:
     """``(params, MACs)`` of a scaled network (:func:`effnet_core.model.compound_spec`), from its table."""
+    if not hasattr(spec, "multipliers") or not hasattr(spec, "stages"):
+        raise TypeError(f"spec must be a ScaledSpec (from compound_spec), got {type(spec).__name__}")
     return _count(spec.stages, spec.stem_channels, spec.head_channels, spec.resolution)
 
 
@@ -274,7 +304,9 @@ def scaled_cost(width: float = 1.0, depth: float = 1.0, resolution: int = 224) -
     Counted from the stage table (:func:`effnet_core.counting.estimate_cost`); no model is built.
     Introduced in the chapter "Compound scaling".
     """
-    return _count(*scale_b0(width, depth), resolution)
+    width, depth = check_float("width", width, 0.0, 100.0, low_open=True), check_float(
+        "depth", depth, 0.0, 100.0, low_open=True)
+    return _count(*scale_b0(width, depth), check_int("resolution", resolution, 32, MAX_IMAGE_SIZE))
 
 
 def params_and_macs(block: nn.Module, input_shape: Sequence[int]) -> tuple[int, int]:
@@ -283,12 +315,13 @@ def params_and_macs(block: nn.Module, input_shape: Sequence[int]) -> tuple[int, 
     MACs are ``torch.utils.flop_counter`` FLOPs / 2 (convolutions and matrix products).
     Introduced in the chapter "MBConv".
     """
-    x = torch.zeros(1, *input_shape)
+    check_module("block", block)
+    x = torch.zeros(1, *check_shape("input_shape", input_shape, max_elements=2**26))
     was_training = block.training
     block.eval()
     counter = FlopCounterMode(display=False)
     try:
-        with torch.no_grad(), counter:
+        with torch.no_grad(), counter, shape_errors("input_shape", input_shape):
             block(x)
     finally:
         block.train(was_training)
@@ -305,7 +338,7 @@ def sublayer_costs(model: nn.Module, image_size: int) -> list[dict[str, object]]
     Chapter "MBConv".
     """
     part_of: dict[str, tuple[str, str]] = {}
-    blocks = [(name, m) for name, m in model.named_modules() if isinstance(m, MBConv)]
+    blocks = [(name, m) for name, m in _check_model(model).named_modules() if isinstance(m, MBConv)]
     for name, block in blocks:
         steps = list(block.block.named_children())
         for i, (step_name, step) in enumerate(steps):
@@ -337,9 +370,7 @@ def se_params(channels: int, r: float) -> int:
     ``2 * C * (C // r) + (C // r) + C``, with the bottleneck ``max(1, C // r)``.
     Introduced in the chapter "Squeeze-and-Excitation".
     """
-    if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
-        raise ValueError(f"channels must be a positive integer, got {channels!r}")
-    if not r >= 1:
-        raise ValueError(f"r must be >= 1, got {r!r}")
+    channels = check_int("channels", channels)
+    r = check_float("r", r, 1.0)
     squeeze = max(1, int(channels // r))
     return 2 * channels * squeeze + squeeze + channels

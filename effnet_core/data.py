@@ -16,6 +16,7 @@ Introduced in the chapter "Progressive learning".
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -108,19 +109,21 @@ def _write_stamp(key: tuple[str, int, int, str]) -> None:
         pass  # a read-only home only costs re-hashing in the next process
 
 
-def verify_file(path: Path, md5: str, *, size: int | None = None) -> None:
+def verify_file(path: Path, md5: str, *, size: int | None = None,
+                advice: str = "delete it and download again.") -> None:
     """Raise :class:`DatasetError` unless ``path`` exists (with ``size`` bytes) and has ``md5``.
 
-    A file already verified with the same size and modification time is not hashed again.
+    ``advice`` ends the message: what the user should do next. A file already verified with
+    the same size and modification time is not hashed again.
     """
     path = Path(path)
     if not path.is_file():
-        raise DatasetError(f"missing file {path}")
+        raise DatasetError(f"missing file {path}: {advice}")
     stat = path.stat()
     if size is not None and stat.st_size != size:
         raise DatasetError(
             f"{path} has {stat.st_size:,} bytes, expected {size:,}: the file is truncated or "
-            "not the official CIFAR-10 binary version; delete it and download again."
+            f"not the official CIFAR-10 binary version; {advice}"
         )
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, md5)
     if key in _VERIFIED or _read_stamps().get(key[0]) == list(key[1:]):
@@ -130,15 +133,18 @@ def verify_file(path: Path, md5: str, *, size: int | None = None) -> None:
     if found != md5:
         raise DatasetError(
             f"checksum mismatch for {path}: md5 {found}, expected {md5}. The file is damaged "
-            "or not the official CIFAR-10 binary version; delete it and download again."
+            f"or not the official CIFAR-10 binary version; {advice}"
         )
     _VERIFIED.add(key)
     _write_stamp(key)
 
 
 def _verify_folder(folder: Path, checksums: dict[str, str]) -> None:
+    """Verify every file; a missing or damaged one is repaired by deleting the whole folder."""
+    advice = (f"delete the folder {folder} (not only this file) and load again: its files are "
+              f"extracted anew from {ARCHIVE} beside it, or downloaded again from {URL}.")
     for name, md5 in checksums.items():
-        verify_file(folder / name, md5)
+        verify_file(folder / name, md5, advice=advice)
 
 
 def resolve_root(root: str | Path | None = None) -> Path:
@@ -148,6 +154,37 @@ def resolve_root(root: str | Path | None = None) -> Path:
     if os.environ.get(DATA_ENV):
         return Path(os.environ[DATA_ENV]).expanduser()
     return CACHE_DIR
+
+
+_WRITE_ERRORS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR,
+                 errno.EEXIST, errno.EISDIR}
+
+
+def _is_write_error(error: BaseException) -> bool:
+    """A local file-system error (no permission, read-only, full), not a network or archive one."""
+    return (isinstance(error, OSError) and not isinstance(error, urllib.error.URLError)
+            and error.errno in _WRITE_ERRORS)
+
+
+def _not_writable(root: Path, error: OSError) -> str:
+    return (f"cannot write CIFAR-10 into {root} ({error}). Choose a writable folder "
+            f"(load_cifar10(root=...) or the {DATA_ENV} environment variable), or put {FOLDER}/ "
+            f"(extracted from {URL}) there by hand.")
+
+
+def _remove(path: Path) -> None:
+    """Delete a partial file if possible; never raises, so it cannot hide the error being reported."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _make_folder(root: Path) -> None:
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DatasetError(_not_writable(root, error)) from error
 
 
 def _download(url: str, target: Path) -> None:
@@ -160,7 +197,9 @@ def _download(url: str, target: Path) -> None:
                 f.write(chunk)
                 bar.update(len(chunk))
     except (urllib.error.URLError, OSError, TimeoutError) as error:
-        partial.unlink(missing_ok=True)
+        _remove(partial)
+        if _is_write_error(error):
+            raise DatasetError(_not_writable(target.parent, error)) from error
         raise DatasetError(
             f"could not download CIFAR-10 ({error}). Download {URL} (md5 {ARCHIVE_MD5}) "
             f"by hand and put it in {target.parent}/ (or extract it there so that "
@@ -172,18 +211,27 @@ def _download(url: str, target: Path) -> None:
 
 def _extract(archive: Path, root: Path, checksums: dict[str, str]) -> None:
     """Extract into a temporary folder, verify, then move into place in one rename."""
-    tmp = Path(tempfile.mkdtemp(prefix=".extract-", dir=root))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=".extract-", dir=root))
+    except OSError as error:
+        raise DatasetError(_not_writable(root, error)) from error
     try:
         try:
             with tarfile.open(archive, "r:gz") as tar:
                 tar.extractall(tmp, filter="data")
         except (tarfile.TarError, EOFError, OSError) as error:
+            if _is_write_error(error):
+                raise DatasetError(_not_writable(root, error)) from error
             raise DatasetError(
                 f"could not extract {archive} ({error}): the archive is truncated or damaged; "
                 "delete it and download again."
             ) from error
-        _verify_folder(tmp / FOLDER, checksums)
+        for name, md5 in checksums.items():
+            verify_file(tmp / FOLDER / name, md5, advice=f"the archive is damaged: delete {archive} "
+                        "and load again to download it anew.")
         os.replace(tmp / FOLDER, root / FOLDER)
+    except OSError as error:
+        raise DatasetError(_not_writable(root, error)) from error
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -223,7 +271,7 @@ def _find_or_fetch(root: Path, download: bool, url: str, archive_md5: str,
                 f"CIFAR-10 not found in {root}. Download {URL} (md5 {ARCHIVE_MD5}) and put it "
                 f"there, or set {DATA_ENV} to a folder that holds {FOLDER}/."
             )
-        root.mkdir(parents=True, exist_ok=True)
+        _make_folder(root)
         _download(url, archive)
     verify_file(archive, archive_md5)
     _extract(archive, root, checksums)
@@ -239,7 +287,7 @@ def read_batches(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
         if raw.size == 0 or raw.size % RECORD_BYTES:
             raise DatasetError(
                 f"{path} has {raw.size:,} bytes, not a whole number of {RECORD_BYTES}-byte "
-                "records: the file is truncated."
+                f"records: the file is truncated; delete the folder {path.parent} and load again."
             )
         records.append(raw.reshape(-1, RECORD_BYTES))
     table = np.concatenate(records)
@@ -271,6 +319,23 @@ def stratified_subset(labels: np.ndarray, size: int, seed: int = 0) -> np.ndarra
     return np.sort(np.concatenate(picked))
 
 
+def _check_load_arguments(root: object, train_size: object, test_size: object, seed: object,
+                          download: object, checksums: object) -> None:
+    if root is not None and not isinstance(root, str | os.PathLike):
+        raise TypeError(f"root must be None, a str or a path, got {root!r:.60}")
+    for name, size, limit in (("train_size", train_size, 50_000), ("test_size", test_size, 10_000)):
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int | np.integer)):
+            raise TypeError(f"{name} must be None or an integer from 1 to {limit:,}, got {size!r:.60}")
+        if size is not None and not 1 <= size <= limit:
+            raise ValueError(f"{name} must be None or an integer from 1 to {limit:,}, got {size!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise TypeError(f"seed must be a non-negative integer, got {seed!r:.60}")
+    if not isinstance(download, bool):
+        raise TypeError(f"download must be True or False, got {download!r:.60}")
+    if checksums is not None and not isinstance(checksums, dict):
+        raise TypeError(f"checksums must be None or a dict of file name to md5, got {checksums!r:.60}")
+
+
 def load_cifar10(
     root: str | Path | None = None,
     *,
@@ -284,6 +349,7 @@ def load_cifar10(
 
     >>> data = load_cifar10(train_size=5000, test_size=1000)  # doctest: +SKIP
     """
+    _check_load_arguments(root, train_size, test_size, seed, download, checksums)
     folder = ensure_cifar10(root, download=download, checksums=checksums)
     train_x, train_y = read_batches([folder / f for f in TRAIN_FILES])
     test_x, test_y = read_batches([folder / f for f in TEST_FILES])

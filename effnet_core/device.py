@@ -17,6 +17,8 @@ from typing import TypeVar
 
 import torch
 
+from ._checks import check_device
+
 T = TypeVar("T")
 
 BUDGETS = ("gpu", "cpu", "smoke")
@@ -27,7 +29,7 @@ def pick_device(prefer: str | None = None) -> torch.device:
     """Return ``cuda`` if available, else ``mps``, else ``cpu`` (or ``prefer`` if given)."""
     if prefer is not None:
         allowed = ("cuda", "mps", "cpu")
-        if prefer not in allowed:
+        if not isinstance(prefer, str) or prefer not in allowed:
             raise ValueError(f"prefer must be one of {allowed}, got {prefer!r}")
         return torch.device(prefer)
     if torch.cuda.is_available():
@@ -43,7 +45,7 @@ def synchronize(device: torch.device | str) -> None:
 
     Needed around every timing on a GPU, whose kernels run asynchronously.
     """
-    device = torch.device(device)
+    device = check_device("device", device)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     elif device.type == "mps":
@@ -77,10 +79,12 @@ def choose_budget(name: str | None = None, device: torch.device | str | None = N
 
     A CUDA GPU gets ``gpu``; a CPU or Apple GPU gets ``cpu``.
     """
-    dev = torch.device(device) if device is not None else pick_device()
+    dev = check_device("device", device) if device is not None else pick_device()
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name (the budget) must be None or one of {BUDGETS}, got {name!r:.60}")
     name = name or os.environ.get(BUDGET_ENV) or None
     if name is None:
         name = "gpu" if dev.type == "cuda" else "cpu"
     if name not in BUDGETS:
-        raise ValueError(f"budget must be one of {BUDGETS}, got {name!r} (from {BUDGET_ENV}?)")
+        raise ValueError(f"budget must be one of {BUDGETS}, got name={name!r} (from {BUDGET_ENV}?)")
     return Budget(name=name, device=dev)

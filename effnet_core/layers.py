@@ -6,24 +6,36 @@ state dict moves between the two unchanged.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 
 import torch
 from torch import nn
 
+from ._checks import MAX_PARAMS, check_float
 from .scaling import make_divisible
 
 ActivationFactory = Callable[[], nn.Module]
 
 
 def _check_positive_int(name: str, value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer, got {value!r:.60}")
+    if value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def _check_stride(stride: object) -> None:
+    if isinstance(stride, bool) or not isinstance(stride, numbers.Integral):
+        raise TypeError(f"stride must be one of (1, 2), got {stride!r:.60}")
     if stride not in (1, 2):
         raise ValueError(f"stride must be one of (1, 2), got {stride!r}")
+
+
+def _check_activation(activation: object, optional: bool = False) -> None:
+    if not callable(activation) and not (optional and activation is None):
+        raise TypeError(f"activation must be a callable that returns a module (e.g. nn.SiLU)"
+                        f"{' or None' if optional else ''}, got {activation!r:.60}")
 
 
 def _check_kernel(kernel_size: object) -> None:
@@ -38,6 +50,7 @@ class ConvBNAct(nn.Sequential):
     Introduced in the chapter "The cost of a convolution".
 
     ``groups=in_channels`` makes the convolution depthwise; ``activation=None`` leaves it linear.
+    ``norm_eps`` and ``norm_momentum`` are the BatchNorm settings (PyTorch's defaults 1e-5, 0.1).
     """
 
     def __init__(
@@ -49,11 +62,21 @@ class ConvBNAct(nn.Sequential):
         groups: int = 1,
         activation: ActivationFactory | None = nn.SiLU,
         norm_eps: float = 1e-5,
+        norm_momentum: float = 0.1,
     ):
         _check_positive_int("in_channels", in_channels)
         _check_positive_int("out_channels", out_channels)
         _check_kernel(kernel_size)
         _check_stride(stride)
+        _check_positive_int("groups", groups)
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"groups must divide in_channels and out_channels, got groups={groups}")
+        if out_channels * (in_channels // groups) * kernel_size**2 > MAX_PARAMS:
+            raise ValueError(f"in_channels * out_channels / groups * kernel_size**2 must be at most "
+                             f"{MAX_PARAMS:,} parameters, got {in_channels}, {out_channels}, {kernel_size}")
+        _check_activation(activation, optional=True)
+        norm_eps = check_float("norm_eps", norm_eps, 0.0, 1.0, low_open=True)
+        norm_momentum = check_float("norm_momentum", norm_momentum, 0.0, 1.0)
         layers: list[nn.Module] = [
             nn.Conv2d(
                 in_channels,
@@ -64,7 +87,7 @@ class ConvBNAct(nn.Sequential):
                 groups=groups,
                 bias=False,
             ),
-            nn.BatchNorm2d(out_channels, eps=norm_eps),
+            nn.BatchNorm2d(out_channels, eps=norm_eps, momentum=norm_momentum),
         ]
         if activation is not None:
             layers.append(activation())
@@ -79,8 +102,7 @@ def se_squeeze_channels(block_in_channels: int, se_ratio: float = 0.25) -> int:
     Introduced in the chapter "Squeeze-and-Excitation".
     """
     _check_positive_int("block_in_channels", block_in_channels)
-    if not 0 < se_ratio <= 1:
-        raise ValueError(f"se_ratio must be in (0, 1], got {se_ratio!r}")
+    se_ratio = check_float("se_ratio", se_ratio, 0.0, 1.0, low_open=True)
     return max(1, int(block_in_channels * se_ratio))
 
 
@@ -109,6 +131,10 @@ class SqueezeExcitation(nn.Module):
         super().__init__()
         _check_positive_int("channels", channels)
         _check_positive_int("squeeze_channels", squeeze_channels)
+        _check_activation(activation)
+        if channels * squeeze_channels > MAX_PARAMS:
+            raise ValueError(f"channels * squeeze_channels must be at most {MAX_PARAMS:,}, "
+                             f"got {channels} * {squeeze_channels}")
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc1 = nn.Conv2d(channels, squeeze_channels, 1)
         self.fc2 = nn.Conv2d(squeeze_channels, channels, 1)
@@ -137,8 +163,7 @@ def stochastic_depth(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
 
     Identity when not training or ``p == 0``. Introduced in the chapter "MBConv".
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"p must be in [0, 1], got {p!r}")
+    p = check_float("p", p, 0.0, 1.0)
     if not training or p == 0.0:
         return x
     survival = 1.0 - p
@@ -154,9 +179,7 @@ class StochasticDepth(nn.Module):
 
     def __init__(self, p: float):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"p must be in [0, 1], got {p!r}")
-        self.p = p
+        self.p = check_float("p", p, 0.0, 1.0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return stochastic_depth(x, self.p, self.training)
@@ -175,8 +198,9 @@ class _ResidualBlock(nn.Module):
         _check_positive_int("in_channels", in_channels)
         _check_positive_int("out_channels", out_channels)
         _check_stride(stride)
-        if expand_ratio < 1:
-            raise ValueError(f"expand_ratio must be >= 1, got {expand_ratio!r}")
+        if check_float("expand_ratio", expand_ratio) < 1 or expand_ratio > 64:
+            raise ValueError(f"expand_ratio must be >= 1 (and at most 64), got {expand_ratio!r}")
+        stochastic_depth_prob = check_float("stochastic_depth_prob", stochastic_depth_prob, 0.0, 1.0)
         self.use_res_connect = stride == 1 and in_channels == out_channels
         self.expanded_channels = make_divisible(in_channels * expand_ratio, 8)
         self.stochastic_depth = StochasticDepth(stochastic_depth_prob)
@@ -210,23 +234,24 @@ class MBConv(_ResidualBlock):
         se_ratio: float | None = 0.25,
         stochastic_depth_prob: float = 0.0,
         norm_eps: float = 1e-5,
+        norm_momentum: float = 0.1,
         activation: ActivationFactory = nn.SiLU,
     ):
         super().__init__(in_channels, out_channels, expand_ratio, stride, stochastic_depth_prob)
         expanded = self.expanded_channels
+        norm = {"norm_eps": norm_eps, "norm_momentum": norm_momentum}
         # expand 1x1 (skipped when the ratio is 1)
         if expanded != in_channels:
-            self.block.append(ConvBNAct(in_channels, expanded, 1, activation=activation,
-                                        norm_eps=norm_eps))
+            self.block.append(ConvBNAct(in_channels, expanded, 1, activation=activation, **norm))
         # depthwise kxk, carries the stride
         self.block.append(ConvBNAct(expanded, expanded, kernel_size, stride, groups=expanded,
-                                    activation=activation, norm_eps=norm_eps))
+                                    activation=activation, **norm))
         # SE, squeezing to se_ratio of the block's INPUT channels
-        if se_ratio:
+        if se_ratio is not None and check_float("se_ratio", se_ratio, 0.0, 1.0):
             squeeze = se_squeeze_channels(in_channels, se_ratio)
             self.block.append(SqueezeExcitation(expanded, squeeze, activation))
         # project 1x1, linear: no activation
-        self.block.append(ConvBNAct(expanded, out_channels, 1, activation=None, norm_eps=norm_eps))
+        self.block.append(ConvBNAct(expanded, out_channels, 1, activation=None, **norm))
 
 
 class FusedMBConv(_ResidualBlock):
@@ -247,18 +272,20 @@ class FusedMBConv(_ResidualBlock):
         stride: int,
         stochastic_depth_prob: float = 0.0,
         norm_eps: float = 1e-5,
+        norm_momentum: float = 0.1,
         activation: ActivationFactory = nn.SiLU,
     ):
         super().__init__(in_channels, out_channels, expand_ratio, stride, stochastic_depth_prob)
         expanded = self.expanded_channels
+        norm = {"norm_eps": norm_eps, "norm_momentum": norm_momentum}
         if expanded != in_channels:
             # fused expand kxk: replaces expand 1x1 + depthwise kxk, carries the stride
             self.block.append(ConvBNAct(in_channels, expanded, kernel_size, stride,
-                                        activation=activation, norm_eps=norm_eps))
+                                        activation=activation, **norm))
             # project 1x1, linear: no activation
             self.block.append(ConvBNAct(expanded, out_channels, 1, activation=None,
-                                        norm_eps=norm_eps))
+                                        **norm))
         else:
             # one kxk conv straight to the output width (expand ratio 1)
             self.block.append(ConvBNAct(in_channels, out_channels, kernel_size, stride,
-                                        activation=activation, norm_eps=norm_eps))
+                                        activation=activation, **norm))

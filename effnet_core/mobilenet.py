@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ._checks import check_float, check_int
 from .configs import StageConfig
 from .layers import ConvBNAct, MBConv
 
@@ -41,10 +42,8 @@ class MobileNetV2(nn.Module):
 
     def __init__(self, num_classes: int = 1000, dropout: float = 0.2):
         super().__init__()
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-            raise ValueError(f"num_classes must be an integer >= 1, got {num_classes!r}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        num_classes = check_int("num_classes", num_classes, 1, 10**6)  # <= 1.3e9 parameters
+        dropout = check_float("dropout", dropout, 0.0, 1.0, high_open=True)
         layers: list[nn.Module] = [ConvBNAct(3, 32, 3, 2, activation=nn.ReLU6)]
         for stage in MOBILENET_V2_STAGES:
             for i in range(stage.num_layers):

@@ -1,8 +1,9 @@
 """EfficientNet V1 and V2: one network class, built from a stage table.
 
 The builders use torchvision's names (``efficientnet_b0`` ... ``efficientnet_b7``,
-``efficientnet_v2_s/m/l``) and its module layout, so parameter counts (and state dicts)
-match torchvision exactly. Introduced in the chapter "EfficientNet-B0".
+``efficientnet_v2_s/m/l``), its module layout and its BatchNorm settings, so parameter counts,
+state dicts and (with the same weights) outputs match torchvision exactly.
+Introduced in the chapter "EfficientNet-B0".
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ._checks import MAX_PARAMS, check_float, check_int
 from .configs import (
     V1_SCALES,
     V2_VARIANTS,
     StageConfig,
+    check_stages,
     scale_b0,
     scale_stages,
 )
+from .counting import estimate_cost
 from .layers import ConvBNAct, FusedMBConv, MBConv
 from .scaling import (
     PAPER_ALPHA,
@@ -31,6 +35,13 @@ from .scaling import (
     round_filters,
 )
 
+# The largest network a builder makes: MAX_PARAMS = 1e9 parameters (4 GB of float32 weights) in
+# 1,000 blocks (B7 has 66 M parameters in 55 blocks, V2-L 119 M in 79). Checked from the stage
+# table before anything is allocated, so no argument can make a builder exhaust the memory.
+MAX_BLOCKS = 1_000
+# compound_spec's largest phi: B0 grown 2**20 times in FLOPs, far beyond any trained network.
+MAX_PHI = 20.0
+
 
 def stochastic_depth_schedule(num_blocks: int, max_prob: float = 0.2) -> list[float]:
     """Drop probability of each block: ``max_prob * i / num_blocks`` for block ``i = 0 .. n-1``.
@@ -38,21 +49,41 @@ def stochastic_depth_schedule(num_blocks: int, max_prob: float = 0.2) -> list[fl
     This is the reference code's linear rule (the first block is never dropped, the last is
     dropped with ``max_prob * (n-1)/n``). Introduced in the chapter "MBConv".
     """
-    if not isinstance(num_blocks, int) or num_blocks < 1:
-        raise ValueError(f"num_blocks must be a positive integer, got {num_blocks!r}")
-    if not 0.0 <= max_prob < 1.0:
-        raise ValueError(f"max_prob must be in [0, 1), got {max_prob!r}")
+    num_blocks = check_int("num_blocks", num_blocks)
+    max_prob = check_float("max_prob", max_prob, 0.0, 1.0, high_open=True)
     return [max_prob * i / num_blocks for i in range(num_blocks)]
 
 
-def _make_block(stage: StageConfig, first: bool, p: float, norm_eps: float) -> nn.Module:
+def _make_block(stage: StageConfig, first: bool, p: float, norm: dict[str, float]) -> nn.Module:
     in_channels = stage.in_channels if first else stage.out_channels
     stride = stage.stride if first else 1
     if stage.block == "fused":
         return FusedMBConv(in_channels, stage.out_channels, stage.expand_ratio, stage.kernel_size,
-                           stride, stochastic_depth_prob=p, norm_eps=norm_eps)
+                           stride, stochastic_depth_prob=p, **norm)
     return MBConv(in_channels, stage.out_channels, stage.expand_ratio, stage.kernel_size, stride,
-                  se_ratio=stage.se_ratio, stochastic_depth_prob=p, norm_eps=norm_eps)
+                  se_ratio=stage.se_ratio, stochastic_depth_prob=p, **norm)
+
+
+def check_network_size(stages: Sequence[StageConfig], stem_channels: int, head_channels: int,
+                       num_classes: int, stem_stride: int = 2) -> tuple[StageConfig, ...]:
+    """Check the arguments of :class:`EfficientNet` and that the network stays within
+    :data:`MAX_PARAMS` parameters and :data:`MAX_BLOCKS` blocks, counted from the table."""
+    stages = check_stages(stages)
+    stem_channels, head_channels = check_int("stem_channels", stem_channels), check_int(
+        "head_channels", head_channels)
+    num_classes = check_int("num_classes", num_classes)
+    stem_stride = check_int("stem_stride", stem_stride, 1, 2)
+    blocks = sum(s.num_layers for s in stages)
+    size = stem_stride * math.prod(s.stride for s in stages)  # any size: parameters do not depend on it
+    params = sum(r["params"] for r in estimate_cost(  # type: ignore[misc]
+        stages, size, stem_channels=stem_channels, head_channels=head_channels, num_classes=num_classes,
+        stem_stride=stem_stride))
+    if params > MAX_PARAMS or blocks > MAX_BLOCKS:
+        raise ValueError(
+            f"this network would have {params:,} parameters in {blocks:,} blocks, over the limit of "
+            f"{MAX_PARAMS:,} parameters in {MAX_BLOCKS:,} blocks (4 GB of float32 weights): choose "
+            "fewer or narrower stages (stages, stem_channels, head_channels) or fewer num_classes")
+    return stages
 
 
 class EfficientNet(nn.Module):
@@ -67,7 +98,8 @@ class EfficientNet(nn.Module):
         stochastic_depth_prob: drop probability reached by the linear schedule at the end.
         stem_stride: 2 for ImageNet; 1 keeps small (e.g. 32 px CIFAR) images large enough.
         image_size: the default input resolution of this model (``model.default_image_size``).
-        norm_eps: BatchNorm epsilon (1e-5 in V1, 1e-3 in V2, as in torchvision).
+        norm_eps, norm_momentum: BatchNorm settings, as in torchvision: PyTorch's defaults
+            (1e-5, 0.1) for B0-B4, (1e-3, 0.01) for B5-B7, (1e-3, 0.1) for V2-S/M/L.
     """
 
     def __init__(
@@ -82,29 +114,30 @@ class EfficientNet(nn.Module):
         stem_stride: int = 2,
         image_size: int = 224,
         norm_eps: float = 1e-5,
+        norm_momentum: float = 0.1,
     ):
         super().__init__()
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-            raise ValueError(f"num_classes must be an integer >= 1, got {num_classes!r}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
-        if not stages:
-            raise ValueError("stages must contain at least one StageConfig")
-        self.stages = tuple(stages)
-        self.default_image_size = image_size
+        dropout = check_float("dropout", dropout, 0.0, 1.0, high_open=True)
+        stochastic_depth_prob = check_float("stochastic_depth_prob", stochastic_depth_prob, 0.0, 1.0,
+                                            high_open=True)
+        norm_eps = check_float("norm_eps", norm_eps, 0.0, 1.0, low_open=True)
+        norm_momentum = check_float("norm_momentum", norm_momentum, 0.0, 1.0)
+        self.stages = check_network_size(stages, stem_channels, head_channels, num_classes, stem_stride)
+        self.default_image_size = check_int("image_size", image_size)
         self.total_stride = stem_stride * math.prod(s.stride for s in self.stages)
 
         probs = stochastic_depth_schedule(sum(s.num_layers for s in self.stages),
                                           stochastic_depth_prob)
-        layers: list[nn.Module] = [ConvBNAct(3, stem_channels, 3, stem_stride, norm_eps=norm_eps)]
+        norm = {"norm_eps": norm_eps, "norm_momentum": norm_momentum}
+        layers: list[nn.Module] = [ConvBNAct(3, stem_channels, 3, stem_stride, **norm)]
         block_id = 0
         for stage in self.stages:
             blocks = []
             for i in range(stage.num_layers):
-                blocks.append(_make_block(stage, i == 0, probs[block_id], norm_eps))
+                blocks.append(_make_block(stage, i == 0, probs[block_id], norm))
                 block_id += 1
             layers.append(nn.Sequential(*blocks))
-        layers.append(ConvBNAct(self.stages[-1].out_channels, head_channels, 1, norm_eps=norm_eps))
+        layers.append(ConvBNAct(self.stages[-1].out_channels, head_channels, 1, **norm))
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Sequential(
@@ -128,9 +161,12 @@ class EfficientNet(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def check_input(self, x: torch.Tensor) -> None:
-        """Raise a clear error unless ``x`` is an ``(N, 3, H, W)`` tensor with H, W >= total stride."""
+        """A clear error unless ``x`` is a floating ``(N, 3, H, W)`` tensor with H, W >= total stride."""
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"x must be a torch.Tensor of shape (N, 3, H, W), got {type(x).__name__}")
+        if not x.is_floating_point():
+            raise TypeError(f"x must be a floating-point tensor (float32, float16 or bfloat16), got "
+                            f"{x.dtype}; convert images first, e.g. x.float() / 255")
         if x.ndim != 4 or x.shape[1] != 3:
             raise ValueError(f"x must have shape (N, 3, H, W), got {tuple(x.shape)}")
         if min(x.shape[-2:]) < self.total_stride:
@@ -161,6 +197,8 @@ def _v1(name: str, num_classes: int, dropout: float | None, stochastic_depth_pro
         dropout=scale.dropout if dropout is None else dropout,
         stochastic_depth_prob=stochastic_depth_prob,
         image_size=scale.resolution,
+        norm_eps=scale.norm_eps,
+        norm_momentum=scale.norm_momentum,
     )
 
 
@@ -175,7 +213,7 @@ def _v2(name: str, num_classes: int, dropout: float | None, stochastic_depth_pro
         dropout=setting.dropout if dropout is None else dropout,
         stochastic_depth_prob=stochastic_depth_prob,
         image_size=setting.eval_size,
-        norm_eps=1e-3,
+        norm_eps=setting.norm_eps,
     )
 
 
@@ -265,9 +303,12 @@ def compound_spec(
 ) -> ScaledSpec:
     """B0 grown by the compound-scaling formula, as data (no model is built).
 
-    Depth ``alpha**phi``, width ``beta**phi``, resolution ``round(base_resolution * gamma**phi)``.
+    Depth ``alpha**phi``, width ``beta**phi``, resolution ``round(base_resolution * gamma**phi)``;
+    ``phi`` in ``[0, MAX_PHI]`` (20), ``base_resolution`` a positive integer.
     Shared by :func:`compound_scaled` and the phi explorer. Introduced in the chapter "Compound scaling".
     """
+    phi = check_float("phi", phi, 0.0, MAX_PHI)
+    base_resolution = check_int("base_resolution", base_resolution)
     m = compound_multipliers(phi, alpha, beta, gamma)
     stages, stem_channels, head_channels = scale_b0(m.width, m.depth)
     return ScaledSpec(m, stages, stem_channels, head_channels, round(base_resolution * m.resolution))
@@ -287,9 +328,16 @@ def compound_scaled(
     """B0 grown by the compound-scaling formula (see :func:`compound_spec`).
 
     ``phi = 0`` is B0. The released B1-B7 use a hand-tuned table instead (see :data:`V1_SCALES`).
+    Networks over :data:`MAX_PARAMS` parameters or :data:`MAX_BLOCKS` blocks are refused
+    (with the paper's alpha, beta, gamma: phi above 14).
     Introduced in the chapter "Compound scaling".
     """
     spec = compound_spec(phi, alpha, beta, gamma, base_resolution)
+    try:
+        check_network_size(spec.stages, spec.stem_channels, spec.head_channels, num_classes)
+    except ValueError as error:
+        raise ValueError(f"phi={phi!r}, alpha={alpha!r}, beta={beta!r}, gamma={gamma!r}: {error}; "
+                         "choose a smaller phi or alpha, beta, gamma closer to 1") from None
     return EfficientNet(
         spec.stages,
         stem_channels=spec.stem_channels,
@@ -315,17 +363,24 @@ def efficientnet_v2_cifar(
     "Progressive learning".
     """
     setting = V2_VARIANTS["s"]
+    width_mult = check_float("width_mult", width_mult, 0.0, 100.0, low_open=True)
+    depth_mult = check_float("depth_mult", depth_mult, 0.0, 100.0, low_open=True)
     stages = scale_stages(setting.stages, width_mult, depth_mult)
+    head_channels = round_filters(setting.head_channels, width_mult)
+    try:
+        check_network_size(stages, stages[0].in_channels, head_channels, num_classes, stem_stride=1)
+    except ValueError as error:
+        raise ValueError(f"width_mult={width_mult!r}, depth_mult={depth_mult!r}: {error}") from None
     return EfficientNet(
         stages,
         stem_channels=stages[0].in_channels,
-        head_channels=round_filters(setting.head_channels, width_mult),
+        head_channels=head_channels,
         num_classes=num_classes,
         dropout=dropout,
         stochastic_depth_prob=stochastic_depth_prob,
         stem_stride=1,
         image_size=32,
-        norm_eps=1e-3,
+        norm_eps=setting.norm_eps,
     )
 
 
@@ -346,6 +401,8 @@ MODEL_BUILDERS = {
 
 def get_model(name: str, **kwargs: object) -> EfficientNet:
     """Build a model by its torchvision-style name, e.g. ``get_model("efficientnet_b3")``."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, one of {sorted(MODEL_BUILDERS)}, got {name!r:.80}")
     if name not in MODEL_BUILDERS:
         raise ValueError(f"name must be one of {sorted(MODEL_BUILDERS)}, got {name!r}")
     return MODEL_BUILDERS[name](**kwargs)  # type: ignore[arg-type]

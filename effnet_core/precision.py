@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ._checks import check_bool, check_device
+
 
 @dataclass(frozen=True)
 class Precision:
@@ -48,8 +50,10 @@ class Precision:
 def choose_precision(device: torch.device | str, enabled: bool = True,
                      cpu_dtype: torch.dtype | None = None) -> Precision:
     """The precision policy above for ``device``; ``enabled=False`` gives float32 everywhere."""
-    device = torch.device(device)
-    if cpu_dtype not in (None, torch.bfloat16, torch.float16):
+    device = check_device("device", device)
+    check_bool("enabled", enabled)
+    if not (cpu_dtype is None or isinstance(cpu_dtype, torch.dtype)) or cpu_dtype not in (
+            None, torch.bfloat16, torch.float16):
         raise ValueError(f"cpu_dtype must be None, torch.bfloat16 or torch.float16, got {cpu_dtype!r}")
     if not enabled:
         return Precision(device.type, None, False)

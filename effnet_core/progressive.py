@@ -33,6 +33,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
+from ._checks import check_float, check_int
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -61,8 +63,11 @@ class ProgressiveSchedule:
     size_multiple: int = 4
 
     def __post_init__(self) -> None:
-        if not isinstance(self.num_stages, int) or self.num_stages < 1:
-            raise ValueError(f"num_stages must be an integer >= 1, got {self.num_stages!r}")
+        for name in ("num_stages", "min_size", "max_size", "size_multiple"):
+            check_int(name, getattr(self, name), 1, 4096)
+        for name in ("min_magnitude", "max_magnitude", "min_mixup", "max_mixup", "min_dropout",
+                     "max_dropout"):
+            check_float(name, getattr(self, name))
         if not 0 < self.min_size <= self.max_size:
             raise ValueError(
                 f"min_size and max_size must satisfy 0 < min_size <= max_size, "

@@ -28,8 +28,11 @@ def make_divisible(value: float, divisor: int = 8, min_value: int | None = None)
 
     This is the channel-rounding rule of the reference implementations (MobileNetV2 onwards).
     """
-    if not isinstance(divisor, int) or divisor < 1:
+    value = _check_finite("value", value, 0.0)
+    if isinstance(divisor, bool) or not isinstance(divisor, int) or divisor < 1:
         raise ValueError(f"divisor must be a positive integer, got {divisor!r}")
+    if min_value is not None and (isinstance(min_value, bool) or not isinstance(min_value, int)):
+        raise ValueError(f"min_value must be None or an integer, got {min_value!r}")
     min_value = divisor if min_value is None else min_value
     rounded = max(min_value, int(value + divisor / 2) // divisor * divisor)
     if rounded < 0.9 * value:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ._checks import check_bool, check_device, check_int, check_module, check_shape, shape_errors
 from .device import synchronize
 from .precision import choose_precision
 
@@ -40,11 +41,10 @@ def time_fn(fn: Callable[[], object], device: torch.device | str = "cpu", *,
 
     On CUDA the device is synchronised around each call and peak memory is recorded.
     """
-    if not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
-    if not isinstance(warmup, int) or warmup < 0:
-        raise ValueError(f"warmup must be a non-negative integer, got {warmup!r}")
-    device = torch.device(device)
+    if not callable(fn):
+        raise TypeError(f"fn must be a callable taking no arguments, got {fn!r:.60}")
+    repeats, warmup = check_int("repeats", repeats, 1, 10**6), check_int("warmup", warmup, 0, 10**6)
+    device = check_device("device", device)
     for _ in range(warmup):
         fn()
     synchronize(device)
@@ -76,16 +76,19 @@ def time_training_step(
     compute capability >= 8.0, fp16 on older GPUs, float32 on CPU); ``channels_last`` converts
     model and input memory format.
     """
-    device = torch.device(device)
-    model = model.to(device).train()
-    x = torch.randn(input_shape, device=device)
+    device = check_device("device", device)
+    model = check_module("model", model).to(device).train()
+    x = torch.randn(check_shape("input_shape", input_shape, max_elements=2**26), device=device)
+    check_bool("channels_last", channels_last), check_bool("amp", amp)
+    if channels_last and x.ndim != 4:
+        raise ValueError(f"channels_last needs an input_shape of 4 dimensions, got {input_shape!r}")
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
     precision = choose_precision(device, amp)
 
     def step() -> None:
-        with precision.autocast():
+        with precision.autocast(), shape_errors("input_shape", input_shape):
             out = model(x)
         out.float().sum().backward()
         model.zero_grad(set_to_none=True)

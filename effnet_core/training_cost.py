@@ -13,6 +13,7 @@ import math
 import torch
 from torch import nn
 
+from ._checks import check_device, check_int, check_module, check_shape, shape_errors
 from .counting import layer_costs, meta_forward
 
 # Leaf layers whose output is their input (or is not kept for backward in eval-mode shape tracing).
@@ -20,8 +21,7 @@ _PASS_THROUGH = ("Dropout", "StochasticDepth", "Identity", "AdaptiveAvgPool2d")
 
 
 def _check_positive(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    check_int(name, value)
 
 
 def activation_bytes(model: nn.Module, image_size: int, batch_size: int = 1,
@@ -47,8 +47,9 @@ def saved_tensor_bytes(model: nn.Module, input_shape: tuple[int, ...],
     Counts each saved tensor's storage once and leaves out the parameters (they exist anyway).
     Chapter "EfficientNetV2".
     """
-    device = torch.device(device)
-    model = model.to(device).train()
+    device = check_device("device", device)
+    input_shape = check_shape("input_shape", input_shape, max_elements=2**26)
+    model = check_module("model", model).to(device).train()
     params = {p.untyped_storage().data_ptr() for p in model.parameters()}
     seen: dict[int, int] = {}
 
@@ -59,7 +60,8 @@ def saved_tensor_bytes(model: nn.Module, input_shape: tuple[int, ...],
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        model(torch.randn(input_shape, device=device))
+        with shape_errors("input_shape", input_shape):
+            model(torch.randn(input_shape, device=device))
     return sum(seen.values())
 
 
@@ -108,8 +110,9 @@ def conv_traffic(module: nn.Module, input_shape: tuple[int, ...], bytes_per_elem
     ``macs / bytes`` is the module's arithmetic intensity. Runs on the meta device (free).
     Chapter "EfficientNetV2".
     """
-    if len(input_shape) != 4:
-        raise ValueError(f"input_shape must be (N, C, H, W), got {input_shape!r}")
+    check_module("module", module)
+    input_shape = check_shape("input_shape", input_shape, ndim=4, max_elements=2**62)
+    _check_positive("bytes_per_element", bytes_per_element)
     totals = [0, 0]
 
     def hook(conv: nn.Conv2d, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:

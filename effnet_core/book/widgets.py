@@ -30,12 +30,11 @@ from functools import lru_cache
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
-from ..configs import (
-    V1_SCALES,
-)
+from .._checks import check_bool, check_float, check_int
+from ..configs import V1_SCALES
 from ..counting import scaled_cost, spec_cost
 from ..model import ScaledSpec, compound_spec
-from ..scaling import PAPER_ALPHA, PAPER_BETA, PAPER_GAMMA, flops_factor_per_phi
+from ..scaling import PAPER_ALPHA, PAPER_BETA, PAPER_GAMMA, flops_factor_per_phi, validate_coefficients
 
 
 def linked_slider(
@@ -147,6 +146,11 @@ class ExplorerFrame:
         return self.b0_macs * flops_factor_per_phi(self.alpha, self.beta, self.gamma) ** self.phi
 
 
+def _check_frame(frame: object) -> None:
+    if not isinstance(frame, ExplorerFrame):
+        raise TypeError(f"frame must be an ExplorerFrame (from explorer_frame), got {type(frame).__name__}")
+
+
 def explorer_frame(
     phi: float, alpha: float = PAPER_ALPHA, beta: float = PAPER_BETA, gamma: float = PAPER_GAMMA
 ) -> ExplorerFrame:
@@ -155,8 +159,7 @@ def explorer_frame(
     ``phi`` must lie in ``[0, 7]``; alpha, beta, gamma must each be >= 1.
     Introduced in the chapter "Compound scaling".
     """
-    if isinstance(phi, bool) or not isinstance(phi, int | float) or not 0 <= phi <= PHI_MAX:
-        raise ValueError(f"phi must be a number in [0, {PHI_MAX}], got {phi!r}")
+    phi = check_float("phi", phi, 0.0, PHI_MAX)
     spec = compound_spec(phi, alpha, beta, gamma)
     params, macs = spec_cost(spec)
     return ExplorerFrame(float(phi), float(alpha), float(beta), float(gamma), spec, params, macs,
@@ -175,11 +178,29 @@ def released_macs() -> tuple[tuple[str, int, int], ...]:
                  for name, s in V1_SCALES.items())
 
 
-@lru_cache(maxsize=32)
+def _check_step(step: object) -> int:
+    """The number of steps from 0 to :data:`PHI_MAX`, or an error unless ``step`` divides it evenly."""
+    step = check_float("step", step, 0.0, PHI_MAX, low_open=True)
+    n = round(PHI_MAX / step)
+    if not math.isclose(n * step, PHI_MAX) or n > 10_000:
+        raise ValueError(f"step must divide {PHI_MAX} evenly, at least {PHI_MAX / 10_000} "
+                         f"(e.g. 0.25, 0.5, 1), got {step!r}")
+    return n
+
+
 def macs_curve(alpha: float = PAPER_ALPHA, beta: float = PAPER_BETA, gamma: float = PAPER_GAMMA,
                step: float = CURVE_STEP) -> tuple[tuple[float, int], ...]:
-    """``(phi, MACs)`` of the formula-scaled network for phi = 0, step, ..., 7 (cached)."""
-    n = round(PHI_MAX / step)
+    """``(phi, MACs)`` of the formula-scaled network for phi = 0, step, ..., 7 (cached).
+
+    ``step`` is a number in (0, 7] that divides 7 evenly (e.g. 0.25, 0.5, 1).
+    """
+    alpha, beta, gamma = validate_coefficients(alpha, beta, gamma)
+    return _macs_curve(alpha, beta, gamma, check_float("step", step))
+
+
+@lru_cache(maxsize=32)
+def _macs_curve(alpha: float, beta: float, gamma: float, step: float) -> tuple[tuple[float, int], ...]:
+    n = _check_step(step)
     return tuple((i * step, spec_cost(compound_spec(i * step, alpha, beta, gamma))[1]) for i in range(n + 1))
 
 
@@ -191,7 +212,11 @@ def network_svg(spec: ScaledSpec, width: int = 760, height: int = 190) -> str:
     """An SVG drawing of the network: input square, then one bar per layer (height ~ sqrt(channels)).
 
     Bars of a stage share a color; labels give channels (above) and layers (below).
+    ``width`` must be at least 400 and ``height`` at least 100 pixels (room for the labels).
     """
+    if not isinstance(spec, ScaledSpec):
+        raise TypeError(f"spec must be a ScaledSpec (from compound_spec), got {type(spec).__name__}")
+    width, height = check_int("width", width, 400, 10_000), check_int("height", height, 100, 10_000)
     parts = [("stem", spec.stem_channels, 1), *((f"{i}", s.out_channels, s.num_layers)
                                                 for i, s in enumerate(spec.stages, start=1)),
              ("head", spec.head_channels, 1)]
@@ -231,6 +256,8 @@ def network_svg(spec: ScaledSpec, width: int = 760, height: int = 190) -> str:
 
 def curve_svg(frame: ExplorerFrame, width: int = 400, height: int = 210) -> str:
     """MACs against phi (log scale): the formula-scaled network, the released B0-B7, and this phi."""
+    _check_frame(frame)
+    width, height = check_int("width", width, 200, 10_000), check_int("height", height, 100, 10_000)
     curve = macs_curve(frame.alpha, frame.beta, frame.gamma)
     released = released_macs()
     left, right, top, bottom = 48, 10, 10, 30
@@ -272,6 +299,7 @@ def curve_svg(frame: ExplorerFrame, width: int = 400, height: int = 210) -> str:
 
 def frame_html(frame: ExplorerFrame) -> str:
     """The full view for one frame: the numbers, the network drawing and the MACs-vs-phi curve."""
+    _check_frame(frame)
     m, s = frame.spec.multipliers, frame.spec
     stages = " · ".join(f"{st.out_channels}×{st.num_layers}" for st in s.stages)
     numbers = (
@@ -296,18 +324,14 @@ def phi_explorer(step: float = 0.25, live: bool = True) -> widgets.VBox:
     (works on the static site); with ``live=True`` an extra panel recomputes the view from fine
     phi, alpha, beta, gamma sliders (needs a running kernel). Introduced in "Compound scaling".
     """
-    if isinstance(step, bool) or not isinstance(step, int | float) or not 0 < step <= PHI_MAX:
-        raise ValueError(f"step must be a number in (0, {PHI_MAX}], got {step!r}")
-    n = round(PHI_MAX / step)
-    if not math.isclose(n * step, PHI_MAX):
-        raise ValueError(f"step must divide {PHI_MAX} evenly (e.g. 0.25, 0.5, 1), got {step!r}")
+    n = _check_step(step)
     phis = [i * step for i in range(n + 1)]
     frames = [widgets.HTML(frame_html(explorer_frame(p))) for p in phis]
     slider, stack = linked_slider([f"{p:.2f}" for p in phis], frames, description="φ", width="520px")
     slider.add_class("phi-explorer-slider")
     stack.add_class("phi-explorer-frames")
     children: list[widgets.Widget] = [slider, stack]
-    if live:
+    if check_bool("live", live):
         children.append(live_panel())
     return widgets.VBox(children)
 

@@ -41,5 +41,5 @@ def test_se_params_formula_matches_module(channels, r):
 
 @pytest.mark.parametrize(("channels", "r"), [(0, 4), (8, 0.5), (True, 4)])
 def test_se_params_rejects_bad_input(channels, r):
-    with pytest.raises(ValueError):
+    with pytest.raises((ValueError, TypeError), match="channels|r must"):
         se_params(channels, r)

@@ -1,7 +1,9 @@
 """CIFAR-10 loading: official binary format, checksums, atomic extraction, subsets."""
 
+import errno
 import hashlib
 import io
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -227,3 +229,85 @@ def test_real_cifar10_files():
     images, labels = read_batches([real_root() / FOLDER / "test_batch.bin"])
     assert images.shape == (10000, 3, 32, 32)
     assert labels[:4].tolist() == [3, 8, 8, 0]  # cat, ship, ship, airplane: the published order
+
+
+def downloaded(tmp_path: Path) -> tuple[Path, dict[str, str], str]:
+    """A root with the archive and the extracted folder, as after a first download."""
+    archive, checksums = make_archive(tmp_path)
+    root = tmp_path / "root"
+    ensure_cifar10(root, url=archive.as_uri(), archive_md5=md5(archive), checksums=checksums)
+    return root, checksums, md5(archive)
+
+
+def test_damaged_then_deleted_file_says_how_to_repair_and_the_advice_works(tmp_path):
+    root, checksums, archive_md5 = downloaded(tmp_path)
+    nowhere = (tmp_path / "nowhere.tar.gz").as_uri()  # the repair must not need the network
+    damaged = root / FOLDER / "data_batch_3.bin"
+    damaged.write_bytes(b"x" + damaged.read_bytes()[1:])
+    with pytest.raises(DatasetError, match="checksum mismatch.*data_batch_3.bin.*delete the folder"):
+        load_cifar10(root, checksums=checksums)
+    damaged.unlink()  # the user deletes only the damaged file
+    with pytest.raises(DatasetError) as error:
+        load_cifar10(root, checksums=checksums)
+    message = str(error.value)
+    assert "missing file" in message and "data_batch_3.bin" in message
+    assert f"delete the folder {root / FOLDER}" in message and data.URL in message
+    shutil.rmtree(root / FOLDER)  # as advised
+    folder = ensure_cifar10(root, url=nowhere, archive_md5=archive_md5, checksums=checksums)
+    assert md5(folder / "data_batch_3.bin") == checksums["data_batch_3.bin"]
+    assert leftovers(root) == [FOLDER]
+
+
+def test_folder_deleted_without_the_archive_downloads_again(tmp_path):
+    archive, checksums = make_archive(tmp_path)
+    root, _, archive_md5 = downloaded(tmp_path / "first")
+    (root / FOLDER / "test_batch.bin").unlink()
+    with pytest.raises(DatasetError, match="missing file .*test_batch.bin"):
+        load_cifar10(root, checksums=checksums)
+    shutil.rmtree(root / FOLDER)
+    (root / data.ARCHIVE).unlink()
+    with pytest.raises(DatasetError, match="not found"):
+        load_cifar10(root, checksums=checksums, download=False)
+    ensure_cifar10(root, url=archive.as_uri(), archive_md5=md5(archive), checksums=checksums)
+    assert sorted(p.name for p in (root / FOLDER).iterdir()) == sorted(NAMES)
+
+
+def test_location_that_is_not_a_folder_says_to_choose_another(tmp_path):
+    archive, checksums = make_archive(tmp_path)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(DatasetError, match=f"cannot write CIFAR-10 into .*{data.DATA_ENV}"):
+        ensure_cifar10(blocker / "data", url=archive.as_uri(), archive_md5=md5(archive), checksums=checksums)
+
+
+def _read_only(*args, **kwargs):
+    raise PermissionError(errno.EACCES, "Permission denied")
+
+
+@pytest.mark.parametrize("where", ["download", "extract", "move"])
+def test_read_only_location_is_a_dataset_error_and_leaves_nothing(tmp_path, monkeypatch, where):
+    """Root bypasses file permissions, so a read-only folder is simulated where it is written."""
+    archive, checksums = make_archive(tmp_path)
+    root = tmp_path / "root"
+    root.mkdir()
+    if where == "download":
+        monkeypatch.setattr(data, "open", _read_only, raising=False)
+    elif where == "extract":
+        monkeypatch.setattr(data.tempfile, "mkdtemp", _read_only)
+    else:
+        monkeypatch.setattr(data.os, "replace", lambda a, b: (_read_only() if Path(b).name == FOLDER
+                                                              else shutil.move(a, b)))
+    monkeypatch.setattr(Path, "unlink", _read_only)  # and the clean-up fails too
+    with pytest.raises(DatasetError) as error:
+        ensure_cifar10(root, url=archive.as_uri(), archive_md5=md5(archive), checksums=checksums)
+    assert f"cannot write CIFAR-10 into {root}" in str(error.value)
+    assert "Permission denied" in str(error.value) and data.DATA_ENV in str(error.value)
+    monkeypatch.undo()
+    assert leftovers(root) == [] and not list(root.glob("*.part"))
+
+
+def test_failed_clean_up_never_hides_the_download_error(tmp_path, monkeypatch):
+    root = tmp_path / "root"
+    monkeypatch.setattr(Path, "unlink", _read_only)
+    with pytest.raises(DatasetError, match="could not download CIFAR-10"):
+        ensure_cifar10(root, url=(tmp_path / "nowhere.tar.gz").as_uri())

@@ -92,7 +92,7 @@ def test_stochastic_depth_identity_in_eval_and_rate_in_train():
     assert out.mean().item() == pytest.approx(1.0, abs=0.03)  # unbiased in expectation
     layer = ec.StochasticDepth(0.5).eval()
     torch.testing.assert_close(layer(x), x)
-    with pytest.raises(ValueError, match=r"p must be in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"p must be a number in \[0, 1\]"):
         ec.StochasticDepth(1.5)
 
 
