@@ -9,16 +9,16 @@ select rows of small precomputed tables instead of picking images out by index: 
 costs about 45 ATen ops and never waits for the device (no ``.item()``, no ``nonzero``).
 
 Pipeline of :class:`TrainAugment` (all on float images in [0, 1]):
-RandAugment's colour ops (one fused pass) -> random crop with zero padding, horizontal flip and
+RandAugment's color ops (one fused pass) -> random crop with zero padding, horizontal flip and
 RandAugment's geometric ops (one affine warp, one ``grid_sample``) -> resize to the stage's image
 size -> normalize -> mixup.
 
 Differences from applying the ops one by one, in the order drawn (the reference semantics):
 
-* the crop and flip are part of the final warp, after the colour ops: colour statistics
+* the crop and flip are part of the final warp, after the color ops: color statistics
   (autocontrast's range, contrast's mean) come from the whole image, not from the padded
   crop, and a rotation near the crop's edge shows image, not black;
-* an image's colour ops run in a fixed order (autocontrast, the linear ones, solarize,
+* an image's color ops run in a fixed order (autocontrast, the linear ones, solarize,
   posterize) whatever order they were drawn in; two linear ops (brightness, color, contrast,
   sharpness) are composed into one 5x5 kernel without the clamp between them; solarize drawn
   twice applies once;
@@ -105,8 +105,8 @@ def _smooth_kernel() -> torch.Tensor:
 
 
 @dataclass(frozen=True)
-class ColourOp:
-    """A colour op as the fused pass applies it, in this order: autocontrast (if set), the
+class ColorOp:
+    """A color op as the fused pass applies it, in this order: autocontrast (if set), the
     linear ``kernel`` (channels x channels x 5 x 5) plus ``mean`` times the image's mean grey
     level, clamp to [0, 1], solarize pixels >= ``threshold``, posterize to ``levels`` levels."""
 
@@ -116,38 +116,38 @@ class ColourOp:
     threshold: float = 2.0  # 2 = never solarize
     levels: int = 256  # 256 = no posterize
 
-    def then(self, other: ColourOp) -> ColourOp:
+    def then(self, other: ColorOp) -> ColorOp:
         """This op followed by ``other``, as one op (the linear parts composed, see module doc)."""
         kernel = F.conv2d(self.kernel.transpose(0, 1), other.kernel, padding=2).transpose(0, 1)
         gain, other_gain = self.kernel[0].sum().item(), other.kernel[0].sum().item()
         mean = self.mean * other_gain + other.mean * (gain + self.mean)
-        return ColourOp(kernel, mean, self.autocontrast or other.autocontrast,
+        return ColorOp(kernel, mean, self.autocontrast or other.autocontrast,
                         min(self.threshold, other.threshold), min(self.levels, other.levels))
 
 
-def _blend(other: Callable[[], torch.Tensor]) -> Callable[[float], ColourOp]:
+def _blend(other: Callable[[], torch.Tensor]) -> Callable[[float], ColorOp]:
     """``f * x + (1 - f) * other(x)`` with ``f = 1 + 0.9 * strength`` (strength signed)."""
-    def op(v: float) -> ColourOp:
+    def op(v: float) -> ColorOp:
         f = 1 + 0.9 * v
-        return ColourOp(kernel=f * _eye_kernel() + (1 - f) * other())
+        return ColorOp(kernel=f * _eye_kernel() + (1 - f) * other())
 
     return op
 
 
-def _contrast(v: float) -> ColourOp:
+def _contrast(v: float) -> ColorOp:
     f = 1 + 0.9 * v
-    return ColourOp(kernel=f * _eye_kernel(), mean=1 - f)
+    return ColorOp(kernel=f * _eye_kernel(), mean=1 - f)
 
 
-# colour ops: signed strength in [-1, 1] -> ColourOp (blends use the sign; the others ignore it)
-COLOR_OPS: dict[str, Callable[[float], ColourOp]] = {
-    "autocontrast": lambda v: ColourOp(autocontrast=True),
+# color ops: signed strength in [-1, 1] -> ColorOp (blends use the sign; the others ignore it)
+COLOR_OPS: dict[str, Callable[[float], ColorOp]] = {
+    "autocontrast": lambda v: ColorOp(autocontrast=True),
     "brightness": _blend(lambda: torch.zeros(3, 3, 5, 5, dtype=torch.float64)),
     "color": _blend(_gray_kernel),
     "contrast": _contrast,
     "sharpness": _blend(_smooth_kernel),
-    "posterize": lambda v: ColourOp(levels=int(2 ** (8 - round(4 * abs(v))))),
-    "solarize": lambda v: ColourOp(threshold=1 - abs(v)),
+    "posterize": lambda v: ColorOp(levels=int(2 ** (8 - round(4 * abs(v))))),
+    "solarize": lambda v: ColorOp(threshold=1 - abs(v)),
 }
 
 
@@ -186,24 +186,24 @@ GEOMETRIC_OPS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 RANDAUGMENT_OPS = ("identity", *COLOR_OPS, *GEOMETRIC_OPS)
 
 
-def _single_ops(strength: float) -> tuple[list[ColourOp], torch.Tensor]:
-    """The 26 (op, sign) choices: their colour ops and their 3x3 affine matrices."""
-    colours, warps = [], torch.eye(3, dtype=torch.float64).repeat(2 * len(RANDAUGMENT_OPS), 1, 1)
+def _single_ops(strength: float) -> tuple[list[ColorOp], torch.Tensor]:
+    """The 26 (op, sign) choices: their color ops and their 3x3 affine matrices."""
+    colors, warps = [], torch.eye(3, dtype=torch.float64).repeat(2 * len(RANDAUGMENT_OPS), 1, 1)
     for k, (name, sign) in enumerate((n, s) for n in RANDAUGMENT_OPS for s in (1.0, -1.0)):
-        colours.append(COLOR_OPS[name](sign * strength) if name in COLOR_OPS else ColourOp())
+        colors.append(COLOR_OPS[name](sign * strength) if name in COLOR_OPS else ColorOp())
         if name in GEOMETRIC_OPS:
             warps[k, :2] = GEOMETRIC_OPS[name](torch.tensor([sign * strength], dtype=torch.float64))[0]
-    return colours, warps
+    return colors, warps
 
 
 @functools.lru_cache(maxsize=32)
 def _op_tables(magnitude: float, num_ops: int, device: torch.device) -> tuple[torch.Tensor, ...]:
-    """One row per sequence of ``num_ops`` (op, sign) draws: 5x5 kernels, per-image colour
+    """One row per sequence of ``num_ops`` (op, sign) draws: 5x5 kernels, per-image color
     coefficients (autocontrast, grey-mean weights, threshold, posterize scales) and warps."""
-    colours, warps = _single_ops(magnitude / MAX_MAGNITUDE)
-    rows, mats = [ColourOp()], torch.eye(3, dtype=torch.float64)[None]
+    colors, warps = _single_ops(magnitude / MAX_MAGNITUDE)
+    rows, mats = [ColorOp()], torch.eye(3, dtype=torch.float64)[None]
     for _ in range(num_ops):
-        rows = [r.then(c) for r in rows for c in colours]
+        rows = [r.then(c) for r in rows for c in colors]
         mats = (warps[None] @ mats[:, None]).flatten(0, 1)  # later op applied to the output
     gray = torch.tensor(GRAY, dtype=torch.float64)
     coefs = torch.tensor([[float(r.autocontrast), *(r.mean * gray).tolist(), r.threshold,
@@ -213,8 +213,8 @@ def _op_tables(magnitude: float, num_ops: int, device: torch.device) -> tuple[to
     return tuple(t.float().to(device) for t in (kernels, coefs[..., None, None], mats))
 
 
-def _colour_pass(x: torch.Tensor, kernels: torch.Tensor, coefs: torch.Tensor) -> torch.Tensor:
-    """Apply each image's :class:`ColourOp` (rows of :func:`_op_tables`) in one batched pass."""
+def _color_pass(x: torch.Tensor, kernels: torch.Tensor, coefs: torch.Tensor) -> torch.Tensor:
+    """Apply each image's :class:`ColorOp` (rows of :func:`_op_tables`) in one batched pass."""
     autocontrast, mean_weights, threshold, scale_up, scale_down, posterize = coefs.split(
         [1, 3, 1, 1, 1, 1], dim=1)
     low, high = x.amin((2, 3), keepdim=True), x.amax((2, 3), keepdim=True)
@@ -246,7 +246,7 @@ def rand_augment(
     Each image gets ``num_ops`` (0, 1 or 2) ops drawn uniformly (with replacement) from
     :data:`RANDAUGMENT_OPS`, at strength ``magnitude / 30`` of the op's full range
     (30 = rotate 30 degrees, shear 0.3, translate 30 %, color factors 1 +- 0.9) with a
-    random sign: one colour pass, then one affine warp (see the module docstring for how
+    random sign: one color pass, then one affine warp (see the module docstring for how
     that differs from applying the ops one by one). ``magnitude=0`` changes nothing.
     """
     _check_ops(magnitude, num_ops)
@@ -255,7 +255,7 @@ def rand_augment(
     kernels, coefs, warps = _op_tables(float(magnitude), num_ops, images.device)
     g = device_generator(generator, images.device)
     choice = (torch.rand(len(images), generator=g, device=images.device) * len(warps)).long()
-    x = _colour_pass(images, kernels[choice], coefs[choice])
+    x = _color_pass(images, kernels[choice], coefs[choice])
     return _warp(x, warps[choice][:, :2])
 
 
@@ -369,7 +369,7 @@ class TrainAugment:
         pick, op, quantile = draws.long().unbind(1)  # crop/flip, RandAugment ops, mixup's lam
         x = to_float(images)
         if ops:
-            x = _colour_pass(x, kernels[op], coefs[op])  # colour
+            x = _color_pass(x, kernels[op], coefs[op])  # color
         x = _warp(x, torch.bmm(crops[pick], warps[op]))  # crop, flip, geometric
         x = normalize(resize(x, self.image_size))
         if self.mixup_alpha == 0:

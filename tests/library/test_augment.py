@@ -10,11 +10,11 @@ from effnet_core.augment import (
     CIFAR10_STD,
     COLOR_OPS,
     GEOMETRIC_OPS,
-    ColourOp,
+    ColorOp,
     DeviceData,
     TrainAugment,
     _beta_quantiles,
-    _colour_pass,
+    _color_pass,
     device_generator,
     eval_transform,
     mixup,
@@ -75,7 +75,7 @@ def test_resize(images):
 
 
 def reference(name: str, x: torch.Tensor, v: float) -> torch.Tensor:
-    """Each colour op applied on its own, as the one-op-at-a-time implementation did."""
+    """Each color op applied on its own, as the one-op-at-a-time implementation did."""
     gray = (0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]).expand_as(x)
     f = 1 + 0.9 * v
     if name == "autocontrast":
@@ -97,20 +97,20 @@ def reference(name: str, x: torch.Tensor, v: float) -> torch.Tensor:
     return (other + f * (x - other)).clamp(0, 1)
 
 
-def apply(op: ColourOp, x: torch.Tensor) -> torch.Tensor:
+def apply(op: ColorOp, x: torch.Tensor) -> torch.Tensor:
     from effnet_core.augment import GRAY
 
     gray = torch.tensor(GRAY, dtype=torch.float64)
     coefs = torch.tensor([float(op.autocontrast), *(op.mean * gray).tolist(), op.threshold,
                           (255 + 1e-3) * op.levels / 256, 256 / (op.levels * 255), float(op.levels < 256)])
     n = len(x)
-    return _colour_pass(x, op.kernel.float().expand(n, 3, 3, 5, 5).contiguous(),
+    return _color_pass(x, op.kernel.float().expand(n, 3, 3, 5, 5).contiguous(),
                         coefs.float().view(1, 8, 1, 1).expand(n, 8, 1, 1))
 
 
 @pytest.mark.parametrize("name", list(COLOR_OPS))
 @pytest.mark.parametrize("v", [1.0, -0.5])
-def test_colour_ops_match_the_one_op_reference(name, v):
+def test_color_ops_match_the_one_op_reference(name, v):
     x = torch.randint(0, 256, (16, 3, 32, 32), generator=gen(1)).float() / 255
     out = apply(COLOR_OPS[name](v), x)
     assert out.min() >= 0 and out.max() <= 1

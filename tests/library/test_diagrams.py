@@ -37,7 +37,7 @@ def test_v2_stage_numbers_start_at_zero_like_the_paper():
 
 @pytest.mark.parametrize("draw", [diagrams.draw_conv_kinds, diagrams.draw_inverted_residual, diagrams.draw_se,
                                   diagrams.draw_mbconv_and_fused])
-def test_block_diagrams_use_the_shared_colours(draw):
+def test_block_diagrams_use_the_shared_colors(draw):
     fig = draw()
     faces = {matplotlib.colors.to_hex(p.get_facecolor()) for ax in fig.axes for p in ax.patches}
     assert faces & {diagrams.COLORS[k] for k in ("pointwise", "depthwise", "se", "project", "conv")}

@@ -1,6 +1,6 @@
 """Block diagrams drawn by code, in one style for every chapter.
 
-Colours follow the cost plots of the chapter "MBConv": a 1x1 expansion (or any pointwise convolution)
+Colors follow the cost plots of the chapter "MBConv": a 1x1 expansion (or any pointwise convolution)
 is blue, a depthwise convolution orange, Squeeze-and-Excitation green, the 1x1 projection red, a
 regular k x k convolution purple; tensors are grey. Introduced in the chapters "The cost of a
 convolution" (convolution kinds), "Squeeze-and-Excitation", "MBConv", "EfficientNet-B0" and
@@ -24,7 +24,7 @@ CHANNEL_COLORS = ("#4c72b0", "#dd8452", "#55a868")
 
 def _box(ax: Axes, x: float, y: float, w: float, h: float, text: str, kind: str,
          dashed: bool = False) -> None:
-    """A rounded box centred on (x, y), filled with the colour of ``kind``, with centred text."""
+    """A rounded box centred on (x, y), filled with the color of ``kind``, with centred text."""
     face = COLORS[kind]
     ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.08",
                                 facecolor=face, edgecolor="#333333", lw=1.0, ls="--" if dashed else "-",

@@ -71,7 +71,7 @@ def plot_formula_vs_computed(formula: Sequence[float], computed: Sequence[float]
 
 def plot_feasible_grid(alpha: Sequence[float], beta: Sequence[float], gamma: Sequence[float],
                        chosen: tuple[float, float, float], tolerance: float) -> Figure:
-    """(beta, gamma) of every grid point meeting the constraint, coloured by alpha; ``chosen`` starred."""
+    """(beta, gamma) of every grid point meeting the constraint, colored by alpha; ``chosen`` starred."""
     if len(alpha) == 0:
         raise ValueError("alpha, beta, gamma must be non-empty")
     fig, ax = plt.subplots(figsize=(6.4, 4.2))

@@ -43,7 +43,7 @@ def plot_se_overhead(channels: Sequence[int], ratios: Sequence[int],
 
 def plot_gate_heatmaps(gates: dict[str, np.ndarray], classes: Sequence[str], title: str,
                   max_channels: int = 64) -> Figure:
-    """One heatmap per SE layer: rows are classes, columns channels, colour the mean gate.
+    """One heatmap per SE layer: rows are classes, columns channels, color the mean gate.
 
     ``gates[name]`` has shape ``(len(classes), C)``; at most ``max_channels`` columns are drawn.
     Each map is centred on its own mean so the class differences show. Chapter "Squeeze-and-Excitation".
