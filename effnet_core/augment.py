@@ -37,11 +37,16 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from ._checks import check_bool, check_device, check_float, check_int, check_tensor
+
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 MAX_MAGNITUDE = 30.0  # RandAugment's scale: magnitude m applies m / 30 of each op's full strength
 GRAY = (0.299, 0.587, 0.114)
 BETA_QUANTILES = 4096  # resolution of mixup's lam table
+MAX_MIXUP_ALPHA = 100.0  # Beta(100, 100) already pins lam to 0.5 +- 0.035
+MAX_IMAGE_SIZE = 2**16  # pixels a side, as in effnet_core.counting
+MAX_CLASSES = 100_000
 
 
 def device_generator(generator: torch.Generator, device: torch.device | str) -> torch.Generator:
@@ -229,10 +234,24 @@ def _color_pass(x: torch.Tensor, kernels: torch.Tensor, coefs: torch.Tensor) -> 
 
 
 def _check_ops(magnitude: float, num_ops: int) -> None:
-    if not 0 <= magnitude <= MAX_MAGNITUDE:
-        raise ValueError(f"magnitude must be in [0, {MAX_MAGNITUDE}], got {magnitude}")
-    if num_ops not in (0, 1, 2):
-        raise ValueError(f"num_ops must be 0, 1 or 2, got {num_ops}")
+    check_float("magnitude", magnitude, 0.0, MAX_MAGNITUDE)
+    check_int("num_ops", num_ops, 0, 2)
+
+
+def _check_generator(generator: object) -> None:
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got {generator!r:.60}")
+
+
+def _check_batch(images: object, labels: object | None = None) -> None:
+    """Float images ``(B, C, H, W)`` and, if given, integer labels ``(B,)``."""
+    check_tensor("images", images, ndim=4, floating=True)
+    if labels is None:
+        return
+    check_tensor("labels", labels, ndim=1)
+    if labels.is_floating_point() or labels.dtype == torch.bool or len(labels) != len(images):
+        raise ValueError(f"labels must be {len(images)} integer class indices, got {labels.dtype} "
+                         f"{tuple(labels.shape)}")
 
 
 def rand_augment(
@@ -249,7 +268,9 @@ def rand_augment(
     random sign: one color pass, then one affine warp (see the module docstring for how
     that differs from applying the ops one by one). ``magnitude=0`` changes nothing.
     """
+    _check_batch(images)
     _check_ops(magnitude, num_ops)
+    _check_generator(generator)
     if magnitude == 0 or num_ops == 0:
         return images
     kernels, coefs, warps = _op_tables(float(magnitude), num_ops, images.device)
@@ -326,8 +347,10 @@ def mixup(
     images and soft targets ``(B, num_classes)`` that mix the one-hot labels the same way;
     ``alpha=0`` returns the images unchanged with one-hot targets.
     """
-    if alpha < 0:
-        raise ValueError(f"alpha must be >= 0, got {alpha}")
+    _check_batch(images, labels)
+    alpha = check_float("alpha", alpha, 0.0, MAX_MIXUP_ALPHA)
+    _check_generator(generator)
+    check_int("num_classes", num_classes, 1, MAX_CLASSES)
     if alpha == 0:
         return _mix(images, labels, None, None, num_classes)
     g = device_generator(generator, images.device)
@@ -350,11 +373,12 @@ class TrainAugment:
     num_classes: int = 10
 
     def __post_init__(self) -> None:
+        check_int("image_size", self.image_size, 1, MAX_IMAGE_SIZE)
         _check_ops(self.magnitude, self.num_ops)
-        if self.padding < 0:
-            raise ValueError(f"padding must be >= 0, got {self.padding}")
-        if self.mixup_alpha < 0:
-            raise ValueError(f"mixup_alpha must be >= 0, got {self.mixup_alpha}")
+        check_float("mixup_alpha", self.mixup_alpha, 0.0, MAX_MIXUP_ALPHA)
+        check_int("padding", self.padding, 0, MAX_IMAGE_SIZE)
+        check_bool("flip", self.flip)
+        check_int("num_classes", self.num_classes, 1, MAX_CLASSES)
 
     def __call__(
         self, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator
@@ -381,22 +405,34 @@ class TrainAugment:
 
 def eval_transform(images: torch.Tensor, image_size: int = 32) -> torch.Tensor:
     """Test-time transform: to float, resize to ``image_size``, normalize."""
+    check_tensor("images", images, ndim=4)
+    check_int("image_size", image_size, 1, MAX_IMAGE_SIZE)
     return normalize(resize(to_float(images), image_size))
+
+
+def _as_tensor(name: str, value: object) -> torch.Tensor:
+    try:
+        return torch.as_tensor(value)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise TypeError(f"{name} must be an array or tensor, got {value!r:.60}") from error
 
 
 class DeviceData:
     """A labelled image set held on ``device`` as uint8, served as batches of indices."""
 
     def __init__(self, images, labels, device: torch.device | str = "cpu"):
-        images = torch.as_tensor(images)
-        labels = torch.as_tensor(labels)
+        device = check_device("device", device)
+        images, labels = _as_tensor("images", images), _as_tensor("labels", labels)
         if images.dtype != torch.uint8 or images.ndim != 4:
             raise TypeError(
                 f"images must be uint8 (N, C, H, W), got {images.dtype} {tuple(images.shape)}"
             )
+        if labels.ndim != 1 or labels.is_floating_point() or labels.dtype == torch.bool:
+            raise TypeError(f"labels must be integer class indices (N,), got {labels.dtype} "
+                            f"{tuple(labels.shape)}")
         if len(labels) != len(images):
             raise ValueError(f"labels must have {len(images)} entries, got {len(labels)}")
-        self.device = torch.device(device)
+        self.device = device
         self.images = images.to(self.device)
         self.labels = labels.long().to(self.device)
 

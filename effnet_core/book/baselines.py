@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..augment import CIFAR10_MEAN, CIFAR10_STD, MAX_MAGNITUDE
+from .._checks import check_float, check_int
+from ..augment import CIFAR10_MEAN, CIFAR10_STD, MAX_IMAGE_SIZE, MAX_MAGNITUDE
 
 
 def per_image_augment(
@@ -25,6 +26,13 @@ def per_image_augment(
     """
     from PIL import Image, ImageEnhance, ImageOps
 
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[0] != 3:
+        raise TypeError(f"image must be a uint8 numpy array (3, H, W), got {image!r:.60}")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {rng!r:.60}")
+    check_int("image_size", image_size, 1, MAX_IMAGE_SIZE)
+    check_float("magnitude", magnitude, 0.0, MAX_MAGNITUDE)
+    check_int("padding", padding, 0, MAX_IMAGE_SIZE)
     picture = Image.fromarray(np.ascontiguousarray(image.transpose(1, 2, 0)))
     w, h = picture.size
     canvas = Image.new("RGB", (w + 2 * padding, h + 2 * padding))
