@@ -1,6 +1,6 @@
 """The small CIFAR-10 experiments of chapters 01, 03, 04 and 06, over seeds, recorded with provenance.
 
-    PYTHONPATH=. python benchmarks/chapter_experiments.py --experiment swish_relu   # or se, projection, scaling
+    PYTHONPATH=. python benchmarks/chapter_experiments.py --experiment swish_relu  # se, projection, scaling
 
 Every arm of the experiment (:func:`effnet_core.book.experiments.experiments`) trains on every seed
 in its own process (``--jobs`` at once, ``--threads`` threads each), on the seed's stratified

@@ -134,7 +134,8 @@ def experiments() -> dict[str, Experiment]:
     found = [
         Experiment("swish_relu", "01_swish", {"swish": ProxySpec(), "relu": ProxySpec(activation="relu")},
                    metrics=("test_acc", "dead_fraction")),
-        Experiment("se", "03_squeeze_excitation", {"with SE": ProxySpec(), "without SE": ProxySpec(se=False)}),
+        Experiment("se", "03_squeeze_excitation",
+                   {"with SE": ProxySpec(), "without SE": ProxySpec(se=False)}),
         Experiment("projection", "04_mbconv",
                    {"linear": ProxySpec(), "relu": ProxySpec(projection="relu")}),
         Experiment("scaling", "06_compound_scaling", scaling,
