@@ -115,9 +115,9 @@ class Experiment:
     chapter: str
     arms: dict[str, ProxySpec]
     metrics: tuple[str, ...] = ("test_acc",)
-    train_size: int = 2000
-    test_size: int = 1000
-    epochs: int = 4
+    train_size: int = 1500
+    test_size: int = 500
+    epochs: int = 3
     batch_size: int = 50
     lr: float = 0.4
     seeds: tuple[int, ...] = (0, 1, 2)
@@ -174,7 +174,8 @@ def dead_fraction(model: nn.Module, images: torch.Tensor) -> float:
     return float((channels <= 0).float().mean())
 
 
-def run_arm(experiment: Experiment, arm: str, seed: int, **sizes: int) -> dict:
+def run_arm(experiment: Experiment, arm: str, seed: int, device: torch.device | str = "cpu",
+            **sizes: int) -> dict:
     """Train ``arm`` of ``experiment`` on ``seed`` with ``ec.train``; its final numbers and history.
 
     ``sizes`` overrides ``train_size``, ``test_size``, ``epochs`` or ``batch_size`` (the live runs).
@@ -190,12 +191,12 @@ def run_arm(experiment: Experiment, arm: str, seed: int, **sizes: int) -> dict:
                                       max_mixup=0.0, min_dropout=0.0, max_dropout=0.0).fixed()
     config = ec.train.TrainConfig(epochs=exp.epochs, batch_size=exp.batch_size, eval_batch_size=500,
                                   lr=exp.lr, seed=seed, progress=False)
-    history = ec.train.train(model, data, schedule, config, "cpu")
+    history = ec.train.train(model, data, schedule, config, device)
     result = {"test_acc": history[-1]["test_acc"], "train_time_s": history[-1]["train_time_s"],
               "history": list(history)}
     if "dead_fraction" in exp.metrics:
         images = ec.eval_transform(torch.as_tensor(data.test_images[:500]), spec.resolution)
-        result["dead_fraction"] = dead_fraction(model, images)
+        result["dead_fraction"] = dead_fraction(model, images.to(device))
     return result
 
 
@@ -235,8 +236,9 @@ def spread(numbers: list[float]) -> dict[str, float]:
             "min": min(numbers), "max": max(numbers), "n": len(numbers)}
 
 
-def verdict(a: list[float], b: list[float], names: tuple[str, str] = ("A", "B"), k: float = 2.0) -> str:
-    """``"<A> better"``, ``"<B> better"`` or ``"within noise"`` (higher is better).
+def verdict(a: list[float], b: list[float], names: tuple[str, str] = ("A", "B"), k: float = 2.0,
+            higher_is_better: bool = True) -> str:
+    """``"<A> better"``, ``"<B> better"`` or ``"within noise"``.
 
     The difference of the means counts only when it exceeds ``k`` standard errors of that
     difference, computed from each side's spread over seeds.
@@ -249,4 +251,4 @@ def verdict(a: list[float], b: list[float], names: tuple[str, str] = ("A", "B"),
     diff = sa["mean"] - sb["mean"]
     if abs(diff) <= k * math.hypot(sa["sem"], sb["sem"]):
         return "within noise"
-    return f"{names[0] if diff > 0 else names[1]} better"
+    return f"{names[0] if (diff > 0) == higher_is_better else names[1]} better"
