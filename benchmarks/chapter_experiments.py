@@ -2,7 +2,7 @@
 
     PYTHONPATH=. python benchmarks/chapter_experiments.py --experiment swish_relu  # se, projection, scaling
 
-Every arm of the experiment (:func:`effnet_core.book.experiments.experiments`) trains on every seed
+Every arm of the experiment (:func:`effnet_core.book.experiments.get_experiment`) trains on every seed
 in its own process (``--jobs`` at once, ``--threads`` threads each), on the seed's stratified
 subset of CIFAR-10 and from the seed's initial weights. The record
 ``benchmarks/results/experiment_<name>_cpu.json`` is rewritten after every run with its provenance
@@ -39,7 +39,7 @@ def summarize(experiment: ex.Experiment, seeds: list[dict]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--experiment", required=True, choices=sorted(ex.experiments()))
+    parser.add_argument("--experiment", required=True, choices=ex.NAMES)
     parser.add_argument("--threads", type=int, default=1, help="threads per process")
     parser.add_argument("--jobs", type=int, default=2, help="runs trained at once")
     args = parser.parse_args()

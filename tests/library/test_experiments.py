@@ -9,7 +9,7 @@ from torch import nn
 from effnet_core.book import experiments as ex
 
 
-@pytest.mark.parametrize("name", ["swish_relu", "se", "projection", "scaling"])
+@pytest.mark.parametrize("name", ex.NAMES)
 def test_record_matches_current_settings(name: str) -> None:
     experiment = ex.get_experiment(name)
     record = ex.load_record(name)
