@@ -72,6 +72,7 @@ def test_dead_fraction_counts_never_positive_channels() -> None:
     assert ex.dead_fraction(net, torch.randn(4, 1, 3, 3)) == 0.5
 
 
+@pytest.mark.slow
 def test_scaling_arms_are_matched_in_macs() -> None:
     assert ex.matched_scaling_arms() == ex.SCALING_ARMS
     macs = ex.get_experiment("scaling").extra["macs"]
