@@ -215,8 +215,15 @@ def record_path(name: str) -> Path:
 
 
 def load_record(name: str) -> dict:
-    """The recorded experiment ``name`` (see :func:`record_path`)."""
-    return json.loads(record_path(name).read_text())
+    """The recorded experiment ``name`` (see :func:`record_path`).
+
+    The records live in the repository, not in the installed package (Colab): clone it to read them.
+    """
+    path = record_path(name)
+    if not path.exists():
+        raise FileNotFoundError(f"no record at {path}: clone the book's repository, or write it with "
+                                f"`python benchmarks/chapter_experiments.py --experiment {name}`")
+    return json.loads(path.read_text())
 
 
 def values(record: dict, arm: str, metric: str = "test_acc") -> list[float]:

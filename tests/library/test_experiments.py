@@ -82,3 +82,11 @@ def test_scaling_arms_are_matched_in_macs() -> None:
 def test_verdict_lower_is_better() -> None:
     fewer, more = [0.01, 0.02, 0.015], [0.20, 0.22, 0.21]
     assert ex.verdict(fewer, more, ("swish", "relu"), higher_is_better=False) == "swish better"
+
+
+def test_missing_record_says_how_to_make_it(monkeypatch, tmp_path) -> None:
+    monkeypatch.setattr(ex, "RESULTS", tmp_path)
+    with pytest.raises(FileNotFoundError, match="--experiment se"):
+        ex.load_record("se")
+    with pytest.raises(ValueError, match="experiment must be one of"):
+        ex.get_experiment("gelu")
