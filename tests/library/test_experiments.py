@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from effnet_core.book import experiments as ex
+from effnet_core.book.plots.experiments import plot_experiment
 
 
 @pytest.mark.parametrize("name", ex.NAMES)
@@ -90,3 +91,12 @@ def test_missing_record_says_how_to_make_it(monkeypatch, tmp_path) -> None:
         ex.load_record("se")
     with pytest.raises(ValueError, match="experiment must be one of"):
         ex.get_experiment("gelu")
+
+
+def test_plot_marks_each_live_arm_once_in_the_legend() -> None:
+    record = ex.load_record("scaling")
+    live = {"depth only": {"test_acc": 0.3}, "compound": {"test_acc": 0.2}}
+    fig = plot_experiment(record, ("test_acc",), live)
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert labels.count("your live run") == 1
+    assert len(fig.axes[0].get_xticklabels()) == len(record["settings"]["arms"])

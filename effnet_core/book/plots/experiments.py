@@ -31,8 +31,9 @@ def plot_experiment(record: dict, metrics: tuple[str, ...] = ("test_acc",),
             ax.plot([i + 0.12] * len(seeds), seeds, "o", color="C0", alpha=0.4, ms=4,
                     label=f"recorded seeds (n = {len(seeds)})" if i == 0 else None)
             if live and arm in live:
+                first = arm == next(a for a in arms if a in live)
                 ax.plot(i - 0.15, 100 * live[arm][metric], "*", color="C3", ms=12,
-                        label="your live run (smaller)" if i == 0 else None)
+                        label="your live run" if first else None)
         ax.set_xticks(range(len(arms)), arms)
         ax.set_xlim(-0.6, len(arms) - 0.4)
         ax.set_ylabel(LABELS.get(metric, metric))
