@@ -5,7 +5,7 @@
 Every arm of the experiment (:func:`effnet_core.book.experiments.get_experiment`) trains on every seed
 in its own process (``--jobs`` at once, ``--threads`` threads each), on the seed's stratified
 subset of CIFAR-10 and from the seed's initial weights. The record
-``benchmarks/results/experiment_<name>_cpu.json`` is rewritten after every run with its provenance
+``effnet_core/book/records/experiment_<name>_cpu.json`` is rewritten after every run with its provenance
 (command, git commit, device, threads, date, duration) and settings;
 ``tests/library/test_experiments.py`` checks those settings against the current code's.
 """

@@ -39,7 +39,7 @@ import effnet_core as ec
 from effnet_core.train import PRESETS, preset_schedule, time_to_accuracy, train_interleaved
 
 REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "benchmarks" / "results" / "progressive_ablation_cpu.json"
+RESULTS = REPO / "effnet_core" / "book" / "records" / "progressive_ablation_cpu.json"  # in the package
 DEFAULTS = {"budget": "cpu", "train_size": 2000, "test_size": 1000, "seeds": 3, "threads": 1}
 
 

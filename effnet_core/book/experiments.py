@@ -2,7 +2,7 @@
 
 Each experiment compares two or more *arms* (variants of one small MBConv network) over several
 seeds. ``benchmarks/chapter_experiments.py --experiment NAME`` trains every arm on every seed and
-writes ``benchmarks/results/experiment_<name>_cpu.json`` with its provenance; the chapters read that
+writes ``effnet_core/book/records/experiment_<name>_cpu.json`` with its provenance; the chapters read that
 record (:func:`load_record`), run one small live seed (:func:`run_arm`) and glue :func:`verdict`.
 Introduced in the chapter "Swish" and used again in "Squeeze-and-Excitation", "MBConv" and
 "Compound scaling".
@@ -27,7 +27,7 @@ from torch import nn
 import effnet_core as ec
 
 REPO = Path(__file__).resolve().parents[2]
-RESULTS = REPO / "benchmarks" / "results"
+RECORDS = Path(__file__).resolve().parent / "records"  # shipped with the package (Colab reads them too)
 ACTIVATIONS = {"swish": nn.SiLU, "relu": nn.ReLU}
 PROJECTIONS = ("linear", "relu")
 # (expand ratio, kernel, stride, channels, repeats) after a 16-channel stride-2 stem; 128-wide head
@@ -211,17 +211,14 @@ def provenance(command: str, threads: int, jobs: int) -> dict:
 
 def record_path(name: str) -> Path:
     """Where ``benchmarks/chapter_experiments.py`` writes the experiment ``name``."""
-    return RESULTS / f"experiment_{name}_cpu.json"
+    return RECORDS / f"experiment_{name}_cpu.json"
 
 
 def load_record(name: str) -> dict:
-    """The recorded experiment ``name`` (see :func:`record_path`).
-
-    The records live in the repository, not in the installed package (Colab): clone it to read them.
-    """
+    """The recorded experiment ``name`` (see :func:`record_path`); the records ship with the package."""
     path = record_path(name)
     if not path.exists():
-        raise FileNotFoundError(f"no record at {path}: clone the book's repository, or write it with "
+        raise FileNotFoundError(f"no record at {path}: write it with "
                                 f"`python benchmarks/chapter_experiments.py --experiment {name}`")
     return json.loads(path.read_text())
 

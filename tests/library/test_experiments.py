@@ -86,7 +86,7 @@ def test_verdict_lower_is_better() -> None:
 
 
 def test_missing_record_says_how_to_make_it(monkeypatch, tmp_path) -> None:
-    monkeypatch.setattr(ex, "RESULTS", tmp_path)
+    monkeypatch.setattr(ex, "RECORDS", tmp_path)
     with pytest.raises(FileNotFoundError, match="--experiment se"):
         ex.load_record("se")
     with pytest.raises(ValueError, match="experiment must be one of"):
