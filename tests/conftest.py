@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
@@ -30,3 +31,12 @@ def site() -> Path:
     if not (SITE / "index.html").is_file():
         skip_or_fail("no built site in _build/html: run `make book` first")
     return SITE
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny models train faster on one thread, and a busy machine does not oversubscribe."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -14,12 +14,7 @@ TINY = ["--train-size", "100", "--test-size", "100", "--epochs", "2", "--batch-s
         "--width-mult", "0.25", "--depth-mult", "0.25", "--device", "cpu", "--no-progress"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def fails(argv: list[str], capsys) -> str:

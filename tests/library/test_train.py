@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from runutils import drop_times
 from torch import nn
 
 from effnet_core.data import FOLDER, load_cifar10, resolve_root
@@ -41,13 +42,7 @@ def tiny_net() -> nn.Module:
     )
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models train faster on one thread, and a busy machine does not oversubscribe."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +52,6 @@ def cifar():
     return load_cifar10(train_size=500, test_size=200, download=False)
 
 
-def drop_times(history):
-    return [{k: v for k, v in row.items() if "time" not in k and "per_s" not in k} for row in history]
 
 
 @needs_cifar

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from runutils import drop_times
 from torch import nn
 
 import effnet_core as ec
@@ -36,8 +37,6 @@ def cifar():
     return load_cifar10(train_size=200, test_size=100, download=False)
 
 
-def drop_times(history):
-    return [{k: v for k, v in row.items() if "time" not in k and "per_s" not in k} for row in history]
 
 
 def test_interleaved_runs_equal_runs_made_one_after_the_other(cifar):
