@@ -217,6 +217,21 @@ def convert_roles(text: str, ctx: Context) -> str:
     return ROLE.sub(one, text)
 
 
+ADMONITIONS = ("admonition", "dropdown", "note", "tip", "hint", "important", "warning", "seealso")
+
+
+def admonition(name: str, title: str, block: list[str], body: list[str], ctx: Context) -> list[str]:
+    """A note box -> a quoted paragraph with a bold title; a dropdown (or ``:class: dropdown``) -> a
+    ``<details>`` block that Colab shows collapsed, as the website does."""
+    title = title or name.capitalize()
+    inner = convert_directives("\n".join(body), ctx).strip().split("\n")
+    dropdown = name == "dropdown" or any((m := OPTION.match(x)) and m["key"] == "class" and "dropdown"
+                                         in m["value"] for x in block)
+    if dropdown:
+        return [f"<details><summary><b>{title}</b></summary>", "", *inner, "", "</details>"]
+    return [f"> **{title}**", ">", *(f"> {x}" if x else ">" for x in inner)]
+
+
 def convert_directives(source: str, ctx: Context) -> str:
     """Exercise and solution directives -> headed sections; labelled equations -> ``\\tag``."""
     lines, out, i = source.split("\n"), [], 0
@@ -238,6 +253,8 @@ def convert_directives(source: str, ctx: Context) -> str:
             out += ["#### Solution", *body]
         elif name == "solution-end":
             out += ["*(end of the solution)*", *body]
+        elif name in ADMONITIONS:
+            out += admonition(name, lines[i][match.end():].strip(), lines[i + 1:end], body, ctx)
         else:
             raise ValueError(f"{ctx.chapter}: no Colab rendering for the directive {{{name}}}")
         i = end + 1
