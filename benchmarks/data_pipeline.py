@@ -27,6 +27,7 @@ import torch
 from effnet_core.augment import DeviceData, TrainAugment
 from effnet_core.book.baselines import per_image_augment
 from effnet_core.data import load_cifar10
+from effnet_core.device import synchronize
 from effnet_core.train import preset_schedule
 
 FINAL = preset_schedule("cpu").stages()[-1]  # what chapter 08 measures: the cpu budget's last stage
@@ -70,14 +71,13 @@ def batched(images: np.ndarray, labels: np.ndarray, device: torch.device) -> flo
     generator = torch.Generator().manual_seed(0)
     for x, y in data.batches(BATCH, generator, steps=2):  # warm-up
         augment(x, y, generator)
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    sync()
+    synchronize(device)
     start = time.perf_counter()
     count = 0
     for x, y in data.batches(BATCH, generator):
         out, _ = augment(x, y, generator)
         count += len(out)
-    sync()
+    synchronize(device)
     return count / (time.perf_counter() - start)
 
 
