@@ -4,6 +4,7 @@ import json
 
 import pytest
 import torch
+from runutils import drop_times
 
 from effnet_core.data import FOLDER, resolve_root
 from effnet_core.train import cli, load_state, loop, main
@@ -77,10 +78,6 @@ def test_bad_paths_are_reported_up_front(tmp_path, capsys):
     assert "argument --checkpoint:" in fails(["--checkpoint", str(tmp_path)], capsys)
     assert "argument --resume:" in fails(["--resume", str(tmp_path / "none.pt")], capsys)
     assert "argument --resume:" in fails(["--resume", str(a_file), "--out", str(tmp_path / "o")], capsys)
-
-
-def drop_times(history: list[dict]) -> list[dict]:
-    return [{k: v for k, v in row.items() if "time" not in k and "per_s" not in k} for row in history]
 
 
 @needs_cifar
