@@ -39,6 +39,7 @@ from .counting import (
     stage_breakdown,
     sublayer_costs,
 )
+from .cpu_depthwise import speed_up_small_depthwise
 from .data import CIFAR10, CLASSES, DatasetError, load_cifar10
 from .device import Budget, choose_budget, pick_device, synchronize
 from .layers import ConvBNAct, FusedMBConv, MBConv, SqueezeExcitation, StochasticDepth, se_squeeze_channels
@@ -86,6 +87,7 @@ __all__ = [
     "get_model", "largest_batch", "layer_costs", "load_cifar10", "make_divisible", "meta_forward",
     "mixup", "mobilenet_v2", "params_and_macs", "pick_device", "rand_augment", "round_filters",
     "round_repeats", "saved_tensor_bytes", "scale_b0", "scale_stages", "scaled_cost", "se_params",
-    "se_squeeze_channels", "spec_cost", "stage_breakdown", "stage_table", "stochastic_depth_schedule",
+    "se_squeeze_channels", "spec_cost", "speed_up_small_depthwise", "stage_breakdown", "stage_table",
+    "stochastic_depth_schedule",
     "sublayer_costs", "swish", "synchronize", "time_fn", "time_training_step", "train",
 ]

@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from ..augment import DeviceData, TrainAugment, device_generator, eval_transform
 from ..counting import count_macs
+from ..cpu_depthwise import speed_up_small_depthwise
 from ..data import CIFAR10
 from ..device import pick_device, synchronize
 from ..precision import Precision, choose_precision
@@ -267,6 +268,8 @@ class Trainer:
         self.test_set = DeviceData(data.test_images, data.test_labels, self.device).shard(self.rank, world)
         self.local_batch = config.batch_size // world
         self.macs_per_image = {s.image_size: count_macs(model, s.image_size) for s in schedule.stages()}
+        if self.device.type == "cpu":
+            speed_up_small_depthwise(model)  # oneDNN's depthwise weight gradient is slow on tiny maps
         outer = _rng_state(self.device)
         torch.manual_seed(config.seed + self.rank)
         self.generator = torch.Generator().manual_seed(config.seed + self.rank)

@@ -60,6 +60,15 @@ def test_history_counts_the_macs_processed(cifar):
     assert [r["image_size"] for r in trainer.history] == [16, 16, 24]
 
 
+def test_the_trainer_speeds_up_small_depthwise_convolutions_on_cpu(cifar):
+    from effnet_core.cpu_depthwise import SmallMapDepthwiseConv2d
+
+    model = ec.efficientnet_v2_cifar(width_mult=0.25, depth_mult=0.25)
+    trainer = Trainer(model, cifar, SCHEDULE, FAST, "cpu")
+    depthwise = [m for m in trainer.model.modules() if isinstance(m, nn.Conv2d) and m.groups > 1]
+    assert depthwise and all(type(m) is SmallMapDepthwiseConv2d for m in depthwise)
+
+
 def test_cpu_uses_channels_last():
     assert use_channels_last(torch.device("cpu")) and use_channels_last(torch.device("cuda"))
     assert not use_channels_last(torch.device("mps"))
