@@ -1,11 +1,12 @@
 """A faster CPU backward pass for depthwise convolutions on tiny feature maps.
 
 On CPU, PyTorch computes a depthwise convolution's weight gradient with oneDNN, which is slow
-when the feature map is 2 x 2 or smaller: measured on this book's 2-core build machine
-(``benchmarks/cpu_depthwise.py``), the weight gradient of a 3 x 3 depthwise convolution over
-128 x 384 x 2 x 2 activations took about 13 ms, and over a 4 x 4 map of the same batch 0.2 ms.
-The last stages of the book's CIFAR network run at 2 x 2 and 1 x 1, so a training step at
-16 px cost almost as much as one at 32 px, and progressive learning's small images saved little.
+when the feature map is 2 x 2 or smaller: on this book's 2-core build machine (PyTorch 2.13), the
+weight gradient of a 3 x 3 depthwise convolution over a 128 x 384 x 2 x 2 batch took about 13 ms,
+and over the larger 128 x 240 x 4 x 4 batch 0.2 ms. The last stages of the book's CIFAR network
+run at 2 x 2 and 1 x 1, so a training step at 16 px cost almost as much as one at 32 px, and
+progressive learning's small images saved little (``benchmarks/cpu_training_step.py`` measures
+whole training steps with and without this module).
 
 For these maps the weight gradient is a sum of ``k * k`` shifted products,
 

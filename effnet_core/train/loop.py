@@ -66,7 +66,7 @@ def check_loss(loss: float, limit: float, where: str, lr: float) -> None:
 def use_channels_last(device: torch.device) -> bool:
     """Whether ``channels_last`` trains faster on ``device``: on CUDA, and on CPU as measured.
 
-    On CPU ``benchmarks/cpu_channels_last.py`` measured a training step of the chapter's network
+    On CPU ``benchmarks/cpu_training_step.py`` measured a training step of the chapter's network
     faster in channels_last at 16 and 32 px with 1 and 2 threads (its results file has the
     numbers); on other devices (MPS) it was not measured, so they keep the default layout.
     """
