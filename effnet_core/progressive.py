@@ -18,10 +18,10 @@ A run of minutes on a CPU (:data:`CPU_SCHEDULE`, the ``cpu`` and ``smoke`` budge
 weaker range: RandAugment magnitude 0 -> 5, mixup 0 -> 0.1, dropout 0.05 -> 0.15. The paper scales
 regularization with the model (V2-S 5 -> 15 magnitude and dropout 0.1 -> 0.3, V2-M up to 20 and
 0.4, V2-L up to 25 and 0.5), all for 350 epochs; the book's CPU network has about 1/60 of V2-S's
-parameters and trains for 8 epochs, so it underfits rather than overfits and strong
+parameters and trains for 4 epochs, so it underfits rather than overfits and strong
 regularization only slows it down. The range keeps the paper's shape (weak to strong, mixup off
 at the start) at a third (magnitude) to a half (dropout) of V2-S's final strengths, half of
-:data:`CIFAR_DEFAULTS`. Measured with it: ``benchmarks/results/progressive_ablation_cpu.json``.
+:data:`CIFAR_DEFAULTS`. Measured with it: ``effnet_core/book/records/progressive_ablation_cpu.json``.
 
 :meth:`ProgressiveSchedule.ablation` gives the four arms of the paper's ablation: image size
 fixed or progressive, times regularization fixed (at its final strength) or adaptive.
