@@ -11,6 +11,7 @@ Usage::
     python scripts/measure_chapters.py --budget cpu                 # every chapter, CPU budget
     python scripts/measure_chapters.py --budget smoke chapters/01_swish.ipynb
     python scripts/measure_chapters.py --render                     # only rewrite the table
+    python scripts/measure_chapters.py --from-build cpu             # the times of the last `make book`
 
 Teaching kit; the method is described in book/instructor_guide.md.
 """
@@ -67,13 +68,34 @@ def measure(chapter: Path, budget: str) -> dict[str, object]:
     }
 
 
+def from_build(budget: str, load: float | None) -> dict[str, dict[str, object]]:
+    """Each chapter's execution time in the last book build (jupyter-cache records it), as records.
+
+    ``load`` is the load average when that build started, if known.
+    """
+    from jupyter_cache import get_cache
+
+    records = {}
+    for record in get_cache(str(ROOT / "_build" / ".jupyter_cache")).list_cache_records():
+        seconds = (record.data or {}).get("execution_seconds")
+        if seconds is not None and Path(record.uri).parent == ROOT / "chapters":
+            records[Path(record.uri).name] = {
+                "seconds": round(seconds, 1), "timed_out": False, "device": device_description(),
+                "load_before": load, "source": "make book",
+                "date": record.created.strftime("%Y-%m-%d %H:%M UTC")}
+    return records
+
+
 def _cell(record: dict | None, unit: str) -> str:
     if not record:
         return "not measured"
     value = record["seconds"] / 60 if unit == "min" else record["seconds"]
+    load = "load unknown" if record["load_before"] is None else f"load {record['load_before']:.0f}"
+    if record.get("source"):
+        load += f", in {record['source']}"
     if record.get("timed_out"):
-        return f"> {value:.1f} {unit}: a cell passed {CELL_TIMEOUT} s (load {record['load_before']:.0f})"
-    return f"{value:.1f} {unit} (load {record['load_before']:.0f})"
+        return f"> {value:.1f} {unit}: a cell passed {CELL_TIMEOUT} s ({load})"
+    return f"{value:.1f} {unit} ({load})"
 
 
 def render(data: dict[str, dict[str, dict]]) -> str:
@@ -106,9 +128,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("notebooks", nargs="*", type=Path, help="chapters to run (default: all)")
     parser.add_argument("--budget", choices=BUDGETS, help="the compute budget to force")
     parser.add_argument("--render", action="store_true", help="only rewrite the table from the data")
+    parser.add_argument("--from-build", choices=BUDGETS, metavar="BUDGET",
+                        help="record the chapters' times from the last book build, made with BUDGET")
+    parser.add_argument("--load", type=float, help="the load average when that build started")
     args = parser.parse_args(argv)
     data = json.loads(DATA.read_text()) if DATA.exists() else {}
-    if not args.render:
+    if args.from_build:
+        for name, record in from_build(args.from_build, args.load).items():
+            data.setdefault(name, {})[args.from_build] = record
+            print(f"{name}: {record['seconds']} s with the {args.from_build} budget (make book)")
+        DATA.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    elif not args.render:
         if args.budget is None:
             parser.error("--budget is required unless --render")
         for chapter in args.notebooks or book_chapters():

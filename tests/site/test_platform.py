@@ -252,3 +252,15 @@ def test_references_page_lists_the_papers(site):
     for title in ("efficientnet: rethinking model scaling", "efficientnetv2: smaller models",
                   "squeeze-and-excitation networks", "deep networks with stochastic depth"):
         assert title in page
+
+
+def test_compute_table_says_where_each_time_comes_from():
+    spec = importlib.util.spec_from_file_location("measure_chapters", ROOT / "scripts" / "measure_chapters.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    alone = {"seconds": 90.0, "timed_out": False, "load_before": 0.4}
+    built = {"seconds": 90.0, "timed_out": False, "load_before": None, "source": "make book"}
+    assert module._cell(alone, "min") == "1.5 min (load 0)"
+    assert module._cell(built, "min") == "1.5 min (load unknown, in make book)"
+    assert module._cell({**alone, "timed_out": True}, "s").startswith("> 90.0 s: a cell passed")
+    assert module._cell(None, "min") == "not measured"
