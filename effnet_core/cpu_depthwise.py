@@ -46,12 +46,12 @@ class _SmallMapDepthwise(torch.autograd.Function):
             grad_x = torch.ops.aten.convolution_backward(
                 grad, x, weight, None, [s, s], [p, p], [1, 1], False, [0, 0], weight.shape[0],
                 [True, False, False])[0]
-        padded = F.pad(x, (p, p, p, p))
-        h, w = grad.shape[-2:]
-        shifted = torch.stack([padded[:, :, i:i + (h - 1) * s + 1:s, j:j + (w - 1) * s + 1:s]
-                               for i in range(k) for j in range(k)])  # (k*k, N, C, h, w)
-        grad_w = (shifted * grad).sum((1, 3, 4)).t().reshape_as(weight)  # weight gradient
-        return grad_x, grad_w, None, None
+        padded = F.pad(x, (p, p, p, p)).permute(0, 2, 3, 1)  # (N, H, W, C): channels innermost
+        g = grad.permute(0, 2, 3, 1)
+        h, w = g.shape[1:3]
+        taps = [(padded[:, i:i + (h - 1) * s + 1:s, j:j + (w - 1) * s + 1:s] * g).sum((0, 1, 2))
+                for i in range(k) for j in range(k)]  # one shifted product per kernel tap
+        return grad_x, torch.stack(taps, 1).reshape_as(weight), None, None
 
 
 class SmallMapDepthwiseConv2d(nn.Conv2d):
