@@ -1,4 +1,4 @@
-"""The direct weight gradient of small depthwise convolutions equals PyTorch's, and the model keeps its state."""
+"""The direct weight gradient of small depthwise convolutions equals PyTorch's; the model keeps its state."""
 
 import pytest
 import torch

@@ -255,7 +255,8 @@ def test_references_page_lists_the_papers(site):
 
 
 def test_compute_table_says_where_each_time_comes_from():
-    spec = importlib.util.spec_from_file_location("measure_chapters", ROOT / "scripts" / "measure_chapters.py")
+    script = ROOT / "scripts" / "measure_chapters.py"
+    spec = importlib.util.spec_from_file_location("measure_chapters", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     alone = {"seconds": 90.0, "timed_out": False, "load_before": 0.4}
