@@ -78,6 +78,8 @@ def speed_up_small_depthwise(model: nn.Module) -> int:
     In place; parameters, state dict and outputs are unchanged (gradients agree to float
     rounding). Returns how many convolutions were switched.
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {model!r:.60}")
     switched = 0
     for module in model.modules():
         if _eligible(module):

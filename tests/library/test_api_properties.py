@@ -102,6 +102,7 @@ VALID: dict[str, tuple[object, dict[str, object]]] = {
     "se_params": (ec.se_params, {"channels": 64, "r": 16}),
     "se_squeeze_channels": (ec.se_squeeze_channels, {"block_in_channels": 16}),
     "spec_cost": (ec.spec_cost, {"spec": SPEC}),
+    "speed_up_small_depthwise": (ec.speed_up_small_depthwise, {"model": ec.ConvBNAct(4, 4, groups=4)}),
     "stage_breakdown": (ec.stage_breakdown, {"model": TINY, "image_size": 32}),
     "stage_table": (ec.stage_table, {"stages": (STAGE,)}),
     "stochastic_depth_schedule": (ec.stochastic_depth_schedule, {"num_blocks": 4}),
