@@ -18,12 +18,12 @@ def load_script():
 def test_recorded_ablation_matches_the_current_settings():
     script = load_script()
     record = json.loads(script.RESULTS.read_text())
-    current = script.settings(**{k: v for k, v in script.DEFAULTS.items() if k != "threads"})
+    current = script.settings(**{k: v for k, v in script.DEFAULTS.items() if k not in ("threads", "jobs")})
     assert record["settings"] == json.loads(json.dumps(current)), (
         "benchmarks/results/progressive_ablation_cpu.json was made with other settings: "
         "rerun python benchmarks/progressive_ablation.py"
     )
-    assert record["threads"] == script.DEFAULTS["threads"]
+    assert (record["threads"], record["jobs"]) == (script.DEFAULTS["threads"], script.DEFAULTS["jobs"])
     assert len(record["seeds"]) == len(current["seeds"]) >= 3
     for provenance in ("command", "git_commit", "device", "date", "duration_s"):
         assert record[provenance]
