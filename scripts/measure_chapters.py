@@ -68,19 +68,19 @@ def measure(chapter: Path, budget: str) -> dict[str, object]:
     }
 
 
-def from_build(budget: str, load: float | None) -> dict[str, dict[str, object]]:
+def from_build(load: float | None) -> dict[str, dict[str, object]]:
     """Each chapter's execution time in the last book build (jupyter-cache records it), as records.
 
     ``load`` is the load average when that build started, if known.
     """
     from jupyter_cache import get_cache
 
-    records = {}
+    device, records = device_description(), {}
     for record in get_cache(str(ROOT / "_build" / ".jupyter_cache")).list_cache_records():
         seconds = (record.data or {}).get("execution_seconds")
         if seconds is not None and Path(record.uri).parent == ROOT / "chapters":
             records[Path(record.uri).name] = {
-                "seconds": round(seconds, 1), "timed_out": False, "device": device_description(),
+                "seconds": round(seconds, 1), "timed_out": False, "device": device,
                 "load_before": load, "source": "make book",
                 "date": record.created.strftime("%Y-%m-%d %H:%M UTC")}
     return records
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     data = json.loads(DATA.read_text()) if DATA.exists() else {}
     if args.from_build:
-        for name, record in from_build(args.from_build, args.load).items():
+        for name, record in from_build(args.load).items():
             data.setdefault(name, {})[args.from_build] = record
             print(f"{name}: {record['seconds']} s with the {args.from_build} budget (make book)")
         DATA.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
